@@ -1,0 +1,57 @@
+"""Home page, the language switcher and the health endpoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+
+from portal.accounts.views import safe_next
+from portal.core.permissions import PUBLIC, access
+from portal.extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@access(PUBLIC)
+def home():
+    return render_template("main/home.html")
+
+
+@bp.route("/language", methods=["POST"])
+@access(PUBLIC)
+def set_language():
+    """Remember the chosen language in the session (and the profile, when signed in)."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LOCALES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
+@bp.route("/healthz")
+@access(PUBLIC)
+def health():
+    """Checks the database and (when configured) Redis; 503 when either is down."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "down"
+        db.session.rollback()
+        checks["database"] = "down"
+    if current_app.config.get("REDIS_URL"):
+        try:
+            from redis import Redis
+
+            Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception:  # noqa: BLE001
+            checks["redis"] = "down"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else _("unavailable"), "checks": checks}
+    return jsonify(body), 200 if healthy else 503
