@@ -16,6 +16,7 @@ from portal.config import ROOT, load_config
 from portal.core import errors, security
 from portal.core.html import render_markdown
 from portal.core.i18n import LANGUAGE_NAMES, select_locale
+from portal.core.navigation import nav_items
 from portal.core.permissions import has_role
 from portal.extensions import babel, csrf, db, limiter, login_manager
 
@@ -24,6 +25,15 @@ from portal.extensions import babel, csrf, db, limiter, login_manager
 CAPABILITIES = (
     "portal.main",
     "portal.accounts",
+    "portal.moderation",
+    "portal.notifications",
+    "portal.comments",
+    "portal.consultations",
+    "portal.ideas",
+    "portal.accountability",
+    "portal.budgets",
+    "portal.simulator",
+    "portal.exports",
     "portal.api",
 )
 
@@ -84,6 +94,7 @@ def _template_helpers(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         has_role=lambda role: has_role(current_user, role),
         current_locale=lambda: str(select_locale()),
+        nav_items=nav_items,
     )
 
 

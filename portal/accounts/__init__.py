@@ -6,6 +6,7 @@ from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.core.navigation import register_nav
 from portal.extensions import db, login_manager
 
 
@@ -45,4 +46,5 @@ def init_app(app: Flask) -> None:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     app.register_blueprint(views.bp)
+    register_nav(app, "accounts.admin_users", _l("People and roles"), "admin", order=90)
     app.cli.add_command(cli.users)

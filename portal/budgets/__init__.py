@@ -1,0 +1,9 @@
+""" projects, ballots, results, Pabulib."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,9 @@
+"""Ideas and supports."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,9 @@
+"""Follows, in-app notifications and e-mail digests."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass
