@@ -26,6 +26,11 @@ class Anchor(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Kept up to date by portal.comments (visible comments only): lists sort and show it
+    # without counting rows on every page.
+    comment_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     def target(self) -> Anchored | None:
         """The content this anchor belongs to."""
