@@ -21,6 +21,7 @@ def upgrade() -> None:
         "anchors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("comment_count", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_anchors")),
     )
     op.create_table(
