@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 
 from portal.accounts.services import MIN_PASSWORD
-from portal.core.forms import BaseForm, text_length
+from portal.core.forms import BaseForm, choices, text_length
 from portal.core.permissions import ROLES
 
 _required = DataRequired(message=_l("This field is required."))
@@ -123,10 +123,10 @@ class TokenForm(BaseForm):
 
 
 class RoleForm(BaseForm):
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES], validators=[_required])
+    role = SelectField(_l("Role"), choices=choices((r, r) for r in ROLES), validators=[_required])
     action = SelectField(
         _l("Action"),
-        choices=[("grant", _l("Grant")), ("revoke", _l("Revoke"))],
+        choices=choices([("grant", _l("Grant")), ("revoke", _l("Revoke"))]),
         validators=[_required],
     )
 

@@ -24,6 +24,7 @@ from portal.accounts.forms import (
     TokenForm,
 )
 from portal.core.errors import PortalError
+from portal.core.forms import choices
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.core.pagination import Page
 from portal.core.permissions import LOGIN, PUBLIC, access
@@ -172,7 +173,7 @@ def reset_password(token: str):
 
 def _account_forms() -> dict:
     profile = ProfileForm(prefix="profile", obj=current_user)
-    profile.locale.choices = [("", _("Browser's choice"))] + list(LANGUAGE_NAMES.items())
+    profile.locale.choices = choices([("", _("Browser's choice")), *LANGUAGE_NAMES.items()])
     return {
         "profile_form": profile,
         "password_form": ChangePasswordForm(prefix="password"),
@@ -215,7 +216,7 @@ def change_password():
             form.apply_error(error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session; others end with the old token
+            login_user(current_user._get_current_object())  # this session stays; others end
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))
     return _render_account(422, password_form=form)

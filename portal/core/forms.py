@@ -31,3 +31,10 @@ def text_length(minimum: int = 0, maximum: int = -1) -> Length:
         if maximum > 0
         else _l("At least %(min)d characters, please.", min=minimum),
     )
+
+
+def choices(pairs) -> list:
+    """SelectField choices from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(str(value), label) for value, label in pairs]
