@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup, with_appcontext
 
 
 def register_commands(app) -> None:
@@ -18,7 +19,7 @@ def register_commands(app) -> None:
     app.cli.add_command(worker)
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Database schema (Alembic migrations)."""
 
@@ -44,6 +45,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @click.command()
+@with_appcontext
 def demo() -> None:
     """Load the demo data (safe to run twice: existing demo data is left as it is)."""
     from portal.demo import load_demo
@@ -53,6 +55,7 @@ def demo() -> None:
 
 
 @click.command()
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (needs REDIS_URL)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.core.errors import PortalError
@@ -12,7 +13,7 @@ from portal.core.permissions import ROLES
 from portal.extensions import db
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def users() -> None:
     """Manage accounts."""
 

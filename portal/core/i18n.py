@@ -3,12 +3,14 @@ browser's preference, else the default locale. Formatting helpers use Babel per 
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     locales = current_app.config["LOCALES"]
+    if not has_request_context():  # CLI, jobs: the default (e-mails force the person's own)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in locales:
         return chosen
