@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from html.parser import HTMLParser
+
+import pytest
 
 from portal.core.html import ALLOWED_TAGS, count_links, plain_text, render_markdown
 
