@@ -57,7 +57,10 @@ class Anchored:
 
     @declared_attr
     def anchor(cls) -> Mapped[Anchor]:  # noqa: N805
-        return relationship(Anchor, cascade="all", single_parent=True)
+        # Explicit: content such as a comment also points at *another* anchor (its target).
+        return relationship(
+            Anchor, cascade="all", single_parent=True, foreign_keys=f"{cls.__name__}.anchor_id"
+        )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
