@@ -12,6 +12,9 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 
+DATABASE_PB_COMMANDS = ("import", "export")
+
+
 def register_commands(app) -> None:
     """Attach the app-bound sub-commands (called by the factory)."""
     app.cli.add_command(db_group)
@@ -89,7 +92,9 @@ def _flask_group() -> click.Group:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "pb":
+    # Pure Pabulib commands run without Flask; `pb import`/`pb export` need the database and
+    # are registered by portal.budgets on the app's CLI.
+    if len(args) >= 2 and args[0] == "pb" and args[1] not in DATABASE_PB_COMMANDS:
         from portal.pb.cli import pb
 
         pb.main(args=args[1:], prog_name="portal pb")
