@@ -35,6 +35,7 @@ CAPABILITIES = (
     "portal.simulator",
     "portal.exports",
     "portal.api",
+    "portal.ops",
 )
 
 
