@@ -12,6 +12,12 @@ from portal.core.errors import PortalError
 class BaseForm(FlaskForm):
     """A form with CSRF protection that can show a service's field errors."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        token = getattr(self, "csrf_token", None)
+        if token is not None:
+            token.id = False  # pages carry several forms: no duplicate id="csrf_token"
+
     def apply_error(self, error: PortalError) -> bool:
         """Attach a service's field errors to the matching fields; False if none matched."""
         matched = False

@@ -1,0 +1,55 @@
+"""axe-core on every main page, logged out and logged in, at desktop and phone widths.
+
+No violation of impact "serious" or "critical" (WCAG 2.1 A and AA rules) is allowed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import log_in
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 740}}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# (path, who is logged in). Capabilities add their main pages here.
+PAGES = [
+    ("/", None),
+    ("/login", None),
+    ("/signup", None),
+    ("/password/forgot", None),
+    ("/confirm", None),
+    ("/no-such-page", None),
+    ("/", "resident@example.org"),
+    ("/account", "resident@example.org"),
+    ("/account/delete", "resident@example.org"),
+    ("/admin/users", "admin@example.org"),
+]
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize(
+    ("path", "who"), PAGES, ids=[f"{p} as {w or 'anonymous'}" for p, w in PAGES]
+)
+def test_no_serious_accessibility_violations(browser, live_server, path, who, viewport):
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    try:
+        if who:
+            log_in(page, live_server, who)
+        page.goto(live_server + path)
+        assert serious_violations(page) == []
+    finally:
+        context.close()
