@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 INSTANCE := instance
 export PORTAL_ENV ?= development
 
-.PHONY: run test lint format bench install clean-db translations
+.PHONY: run test lint format bench install clean-db translations extract-messages
+TRANSLATIONS := portal/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +19,21 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+# Compiled catalogues are build output (git-ignored): made from the .po files on install.
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+translations: $(MO_FILES)
+
+## make extract-messages: refresh the catalogue template and merge it into every language
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-location \
+		--sort-output -o $(TRANSLATIONS)/messages.pot .
+	for po in $(PO_FILES); do \
+		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -o $$po --no-fuzzy-matching; \
+	done
 
 $(INSTANCE)/secret_key:
 	mkdir -p $(INSTANCE)
@@ -24,13 +41,13 @@ $(INSTANCE)/secret_key:
 	chmod 600 $@
 
 ## make run: fresh machine to a working portal with demo data at http://127.0.0.1:5000
-run: $(STAMP) $(INSTANCE)/secret_key
+run: $(STAMP) $(MO_FILES) $(INSTANCE)/secret_key
 	$(BIN)/portal db upgrade
 	$(BIN)/portal demo
 	$(BIN)/portal run --host 127.0.0.1 --port 5000
 
 ## make test: install and run the whole suite (PORTAL_TEST_DATABASE_URL selects PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	PORTAL_ENV=testing $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
