@@ -89,12 +89,20 @@ def unsubscribe(token: str):
     return render_template("notifications/unsubscribe.html", form=form, user=user, token=token)
 
 
-def _target_for(anchor_id: int):
+def _target_for(anchor_id: int, must_be_visible: bool = True):
     anchor = db.session.get(Anchor, anchor_id)
     target = anchor.target() if anchor is not None else None
-    if target is None or not target.is_publicly_visible():
+    if target is None or (must_be_visible and not target.is_publicly_visible()):
         raise NotFound()
     return target
+
+
+def _back(target):
+    if request.form.get("next"):
+        return redirect(safe_next(request.form.get("next")), 303)
+    if target.is_publicly_visible():
+        return redirect(target.url(), 303)
+    return redirect(url_for("notifications.index"), 303)
 
 
 @bp.route("/follow/<int:anchor_id>", methods=["POST"])
@@ -104,18 +112,14 @@ def follow(anchor_id: int):
     services.follow(current_user, target)
     db.session.commit()
     flash(_("You now follow “%(title)s”.", title=target.anchor_title()), "success")
-    return redirect(
-        safe_next(request.form.get("next")) if request.form.get("next") else target.url(), 303
-    )
+    return _back(target)
 
 
 @bp.route("/unfollow/<int:anchor_id>", methods=["POST"])
 @access(LOGIN)
 def unfollow(anchor_id: int):
-    target = _target_for(anchor_id)
+    target = _target_for(anchor_id, must_be_visible=False)
     services.unfollow(current_user, target)
     db.session.commit()
     flash(_("You no longer follow “%(title)s”.", title=target.anchor_title()), "info")
-    return redirect(
-        safe_next(request.form.get("next")) if request.form.get("next") else target.url(), 303
-    )
+    return _back(target)

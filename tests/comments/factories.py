@@ -43,3 +43,50 @@ def make_comment(author, target, body="A comment", stance="neutral", parent=None
     if commit:
         db.session.commit()
     return comment
+
+
+def render_section(app, target, query: str = "", user=None) -> str:
+    """Render ``comments/_section.html`` for ``target`` the way a content page includes it."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context(f"/page{query}"):
+        if user is not None:
+            login_user(user)
+        return render_template_string(
+            '{% with target=t %}{% include "comments/_section.html" %}{% endwith %}', t=target
+        )
+
+
+def bulk_comments(target, author, count: int, replies_each: int = 0) -> None:
+    """Insert many comments quickly (no notifications), keeping the counter right."""
+    from portal.comments.models import Comment
+
+    now = utcnow()
+    tops = [
+        Comment(
+            target_anchor_id=target.anchor_id,
+            author_id=author.id,
+            body=f"Comment number {i}",
+            created_at=now + timedelta(seconds=i),
+        )
+        for i in range(count)
+    ]
+    db.session.add_all(tops)
+    db.session.flush()
+    replies = []
+    for top in tops:
+        for j in range(replies_each):
+            replies.append(
+                Comment(
+                    target_anchor_id=target.anchor_id,
+                    author_id=author.id,
+                    parent_id=top.id,
+                    root_id=top.id,
+                    depth=1,
+                    body=f"Reply {j} to {top.id}",
+                    created_at=top.created_at + timedelta(milliseconds=j + 1),
+                )
+            )
+    db.session.add_all(replies)
+    db.session.commit()
