@@ -6,4 +6,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from portal.ideas import models, views  # noqa: F401 - models registers the tables
+
+    app.register_blueprint(views.bp)

@@ -17,7 +17,14 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @access(PUBLIC)
 def home():
-    return render_template("main/home.html")
+    """The published consultations, each with its open phase."""
+    from portal.consultations import services as consultations
+
+    published = [c for c in consultations.list_consultations(None) if c.status == "published"]
+    return render_template(
+        "main/home.html",
+        consultations=[(c, consultations.current_phase(c)) for c in published],
+    )
 
 
 @bp.route("/language", methods=["POST"])

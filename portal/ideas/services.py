@@ -1,0 +1,518 @@
+"""Idea rules: proposing, editing, withdrawing, listing, searching and supporting.
+
+Services take plain values, flush but never commit, and raise PortalError subclasses. Phase
+rules are checked here, so the HTML views, the API and the CLI all obey them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Select, case, cast, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, raiseload
+
+from portal.accounts.models import User
+from portal.consultations import services as consultation_services
+from portal.consultations.models import Consultation
+from portal.consultations.phases import is_allowed, open_phases, require_phase
+from portal.core.anchors import Anchor
+from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
+from portal.core.models import utcnow
+from portal.core.permissions import has_role
+from portal.extensions import db
+from portal.ideas import search
+from portal.ideas.models import ADDRESS_MAX, BODY_MAX, CLOSED_STATUSES, TITLE_MAX, Idea, Support
+from portal.moderation.visibility import PENDING, PUBLISHED
+
+SORTS = ("newest", "supported", "commented", "random")
+FILTER_STATUSES = (
+    "published",
+    "under_review",
+    "accepted",
+    "rejected",
+    "implemented",
+    "merged",
+    "qualified",
+)
+MAX_COST = 2_000_000_000
+
+
+class SupportLimitReached(PortalError):
+    status = 409
+    code = "support_limit_reached"
+
+    def default_message(self) -> str:
+        return str(_l("You have used all your supports in this consultation."))
+
+
+def notifications():
+    """The notifications capability, when it is installed (it is optional for ideas)."""
+    try:
+        from portal.notifications import services
+    except ImportError:  # pragma: no cover - only while the capability is missing
+        return None
+    return services
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def is_staff(user: Any) -> bool:
+    return has_role(user, "planner") or has_role(user, "moderator")
+
+
+def can_see(user: Any, idea: Idea) -> bool:
+    """The public sees published, not withdrawn ideas of non-draft consultations; the author
+    also sees their own (withdrawn or waiting for moderation); staff see everything."""
+    if is_staff(user):
+        return True
+    if idea.consultation.status == "draft":
+        return False
+    if getattr(user, "is_authenticated", False) and idea.author_id == user.id:
+        return idea.moderation_state in (PUBLISHED, PENDING)
+    return idea.is_publicly_visible()
+
+
+def get_idea(idea_id: int, viewer: Any = None) -> Idea:
+    """Raises NotFound when it does not exist or ``viewer`` may not see it."""
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or not can_see(viewer, idea):
+        raise NotFound(str(_l("There is no idea at this address.")))
+    return idea
+
+
+def support_counts_visible(consultation: Consultation, viewer: Any = None) -> bool:
+    """False while the support phase runs in a consultation that hides the counts (planners
+    still see them)."""
+    if has_role(viewer, "planner"):
+        return True
+    return not (consultation.hide_support_counts and "support" in open_phases(consultation))
+
+
+def sorts_available(consultation: Consultation, viewer: Any = None) -> tuple[str, ...]:
+    if support_counts_visible(consultation, viewer):
+        return SORTS
+    return tuple(s for s in SORTS if s != "supported")  # the order would reveal the counts
+
+
+@dataclass
+class IdeaFilter:
+    category_id: int | None = None
+    district_id: int | None = None
+    status: str | None = None
+    mine: bool = False
+    query: str = ""
+    sort: str = "newest"
+    seed: int = 0  # for the random order (stable for one visitor)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _random_key(seed: int):
+    """A shuffled but repeatable order: (id * a + b) mod p, with a and b taken from the seed."""
+    digest = hashlib.sha256(str(seed).encode()).digest()
+    a = int.from_bytes(digest[:3], "big") | 1
+    b = int.from_bytes(digest[3:6], "big")
+    return (cast(Idea.id, BigInteger) * a + b) % 1_000_003
+
+
+def list_statement(consultation: Consultation, filters: IdeaFilter, viewer: Any = None) -> Select:
+    """The SELECT for a list of ideas (public rows only), filtered and ordered. Eager-loads
+    what a list shows, and refuses any other lazy load (a list runs a fixed number of
+    queries)."""
+    stmt = (
+        select(Idea)
+        .join(Anchor, Anchor.id == Idea.anchor_id)
+        .where(Idea.consultation_id == consultation.id, Idea.listed())
+        .options(
+            joinedload(Idea.anchor),
+            joinedload(Idea.category),
+            joinedload(Idea.district),
+            joinedload(Idea.author),
+            raiseload("*"),
+        )
+    )
+    if filters.category_id:
+        stmt = stmt.where(Idea.category_id == filters.category_id)
+    if filters.district_id:
+        stmt = stmt.where(Idea.district_id == filters.district_id)
+    if filters.status == "qualified":
+        stmt = stmt.where(Idea.is_qualified.is_(True))
+    elif filters.status in FILTER_STATUSES:
+        stmt = stmt.where(Idea.status == filters.status)
+    if filters.mine and getattr(viewer, "is_authenticated", False):
+        stmt = stmt.where(Idea.author_id == viewer.id)
+    condition = search.matching(filters.query)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    sort = filters.sort if filters.sort in sorts_available(consultation, viewer) else "newest"
+    if sort == "supported":
+        stmt = stmt.order_by(Idea.support_count.desc(), Idea.id.desc())
+    elif sort == "commented":
+        stmt = stmt.order_by(Anchor.comment_count.desc(), Idea.id.desc())
+    elif sort == "random":
+        stmt = stmt.order_by(_random_key(filters.seed), Idea.id)
+    else:
+        stmt = stmt.order_by(Idea.created_at.desc(), Idea.id.desc())
+    return stmt
+
+
+def list_ideas(
+    consultation: Consultation, filters: IdeaFilter, limit: int, offset: int, viewer: Any = None
+) -> tuple[list[Idea], int]:
+    """One page of ideas and the total: two queries (plus one for the authors' roles)."""
+    stmt = list_statement(consultation, filters, viewer)
+    total = db.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).options().subquery())
+    )
+    ideas = list(db.session.scalars(stmt.limit(limit).offset(offset)).unique())
+    return ideas, total or 0
+
+
+def supported_ids(user: Any, ideas: list[Idea]) -> set[int]:
+    """Which of these ideas ``user`` supports (one query)."""
+    if not getattr(user, "is_authenticated", False) or not ideas:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Support.idea_id).where(
+                Support.user_id == user.id, Support.idea_id.in_([i.id for i in ideas])
+            )
+        )
+    )
+
+
+def supports_used(user: Any, consultation: Consultation) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count(Support.id)).where(
+                Support.consultation_id == consultation.id, Support.user_id == user.id
+            )
+        )
+        or 0
+    )
+
+
+def similar_ideas(consultation: Consultation, title: str, limit: int = 5) -> list[Idea]:
+    """Public ideas whose title or text shares words with ``title`` (most shared first is
+    approximated by support count), to offer support instead of a duplicate."""
+    terms = [w for w in search.words(title) if len(w) >= 3]
+    if not terms:
+        return []
+    condition = search.matching(" ".join(terms), any_word=True)
+    stmt = (
+        select(Idea)
+        .where(Idea.consultation_id == consultation.id, Idea.listed(), condition)
+        .options(joinedload(Idea.category), raiseload("*"))
+        .limit(50)
+    )
+    candidates = list(db.session.scalars(stmt).unique())
+    wanted = set(terms)
+
+    def score(idea: Idea) -> tuple[int, int, int]:
+        title_words = set(search.words(idea.title))
+        shared = sum(1 for t in wanted if any(w.startswith(t) for w in title_words))
+        return (shared, idea.support_count, idea.id)
+
+    ranked = sorted(candidates, key=score, reverse=True)
+    return [idea for idea in ranked if score(idea)[0] > 0][:limit]
+
+
+def search_ideas(consultation: Consultation, query: str, limit: int = 20) -> list[Idea]:
+    ideas, _total = list_ideas(consultation, IdeaFilter(query=query), limit, 0)
+    return ideas
+
+
+def qualified_ideas(consultation: Consultation) -> list[Idea]:
+    """Public ideas that reached the support threshold and were not rejected or merged (the
+    budgets capability turns them into projects)."""
+    return list(
+        db.session.scalars(
+            select(Idea)
+            .where(
+                Idea.consultation_id == consultation.id,
+                Idea.listed(),
+                Idea.is_qualified.is_(True),
+                Idea.status.not_in(CLOSED_STATUSES),
+            )
+            .order_by(Idea.support_count.desc(), Idea.id)
+        )
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IdeaData:
+    title: str
+    body: str
+    category_id: int | None = None
+    district_id: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    cost: int | None = None
+
+
+def _validate(consultation: Consultation, data: IdeaData) -> None:
+    errors: dict[str, str] = {}
+    data.title = " ".join((data.title or "").split())
+    data.body = (data.body or "").strip()
+    data.address = " ".join((data.address or "").split())
+    if not 5 <= len(data.title) <= TITLE_MAX:
+        errors["title"] = str(
+            _l("Between %(min)d and %(max)d characters, please.", min=5, max=TITLE_MAX)
+        )
+    if not 10 <= len(data.body) <= BODY_MAX:
+        errors["body"] = str(
+            _l("Between %(min)d and %(max)d characters, please.", min=10, max=BODY_MAX)
+        )
+    if len(data.address) > ADDRESS_MAX:
+        errors["address"] = str(_l("At most %(n)d characters.", n=ADDRESS_MAX))
+    if data.category_id is not None and data.category_id not in {
+        c.id for c in consultation.categories
+    }:
+        errors["category"] = str(_l("Choose one of this consultation's themes."))
+    if data.category_id is None and consultation.categories:
+        errors["category"] = str(_l("Choose a theme."))
+    if data.district_id is not None and data.district_id not in {
+        d.id for d in consultation.districts
+    }:
+        errors["district"] = str(_l("Choose one of this consultation's districts."))
+    if (data.latitude is None) != (data.longitude is None):
+        errors["latitude"] = str(_l("Give both latitude and longitude, or neither."))
+    if data.latitude is not None and not -90 <= data.latitude <= 90:
+        errors["latitude"] = str(_l("Latitude is between -90 and 90."))
+    if data.longitude is not None and not -180 <= data.longitude <= 180:
+        errors["longitude"] = str(_l("Longitude is between -180 and 180."))
+    if data.cost is not None and not 0 <= data.cost <= MAX_COST:
+        errors["cost"] = str(_l("Enter an amount from 0 to %(n)s.", n=f"{MAX_COST:,}"))
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
+def _premoderate(author: User, consultation: Consultation) -> bool:
+    if not consultation.premoderate_new_accounts or is_staff(author):
+        return False
+    earlier = db.session.scalar(
+        select(func.count(Idea.id)).where(
+            Idea.author_id == author.id, Idea.moderation_state == PUBLISHED
+        )
+    )
+    return not earlier
+
+
+def create_idea(author: User, consultation: Consultation, data: IdeaData) -> Idea:
+    """Raises PhaseClosed (outside the ideas phase) or ValidationFailed. The author follows
+    the new idea."""
+    require_phase(consultation, "propose")
+    _validate(consultation, data)
+    idea = Idea(
+        consultation=consultation,
+        author_id=author.id,
+        title=data.title,
+        body=data.body,
+        category_id=data.category_id,
+        district_id=data.district_id,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        address=data.address,
+        cost=data.cost,
+        status="published",
+        moderation_state=PENDING if _premoderate(author, consultation) else PUBLISHED,
+    )
+    db.session.add(idea)
+    db.session.flush()
+    service = notifications()
+    if service is not None:
+        service.follow(author, idea)
+    return idea
+
+
+def _require_author(user: User, idea: Idea) -> None:
+    if idea.author_id is None or idea.author_id != user.id:
+        raise Forbidden(str(_l("Only the author can change this idea.")))
+
+
+def can_edit(user: Any, idea: Idea) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and idea.author_id == user.id
+        and not idea.is_withdrawn
+        and idea.status == "published"
+        and is_allowed(idea.consultation, "edit_idea")
+    )
+
+
+def check_editable(user: User, idea: Idea, phase: bool = True) -> None:
+    """Raises Forbidden (not the author), Conflict (withdrawn or already answered) or, with
+    ``phase``, PhaseClosed (after the discussion phase)."""
+    _require_author(user, idea)
+    if not phase:
+        return
+    if idea.is_withdrawn:
+        raise Conflict(str(_l("This idea has been withdrawn.")))
+    require_phase(idea.consultation, "edit_idea")
+    if idea.status != "published":
+        raise Conflict(str(_l("This idea has been answered and can no longer be edited.")))
+
+
+def update_idea(user: User, idea: Idea, data: IdeaData) -> Idea:
+    """Raises Forbidden (not the author), PhaseClosed (after the discussion phase), Conflict
+    (withdrawn or already answered) or ValidationFailed."""
+    check_editable(user, idea)
+    _validate(idea.consultation, data)
+    for name in (
+        "title",
+        "body",
+        "category_id",
+        "district_id",
+        "latitude",
+        "longitude",
+        "address",
+        "cost",
+    ):
+        setattr(idea, name, getattr(data, name))
+    db.session.flush()
+    return idea
+
+
+def withdraw_idea(user: User, idea: Idea) -> Idea:
+    """The author takes the idea back (it leaves lists, keeps its page for the author and
+    staff). Raises Forbidden or Conflict."""
+    _require_author(user, idea)
+    if idea.is_withdrawn:
+        raise Conflict(str(_l("This idea has already been withdrawn.")))
+    if idea.status in ("accepted", "implemented", "merged"):
+        raise Conflict(str(_l("An idea that has been accepted or merged cannot be withdrawn.")))
+    idea.withdrawn_at = utcnow()
+    idea.status = "withdrawn"
+    db.session.flush()
+    return idea
+
+
+# --- supports --------------------------------------------------------------------------------
+
+
+def has_supported(user: Any, idea: Idea) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(Support.id).where(Support.idea_id == idea.id, Support.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def _check_supportable(user: User, idea: Idea) -> None:
+    if not idea.is_publicly_visible():
+        raise NotFound(str(_l("There is no idea at this address.")))
+    require_phase(idea.consultation, "support")
+    if idea.status in CLOSED_STATUSES:
+        raise Conflict(str(_l("This idea can no longer be supported.")))
+    consultation_services.require_verified(user, idea.consultation)
+
+
+def _lock_person(user: User) -> None:
+    """Serialise one person's support changes (PostgreSQL row lock; SQLite writes are serial
+    anyway), so a per-person limit holds under concurrent requests."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def _qualified_after(count_expr, consultation: Consultation):
+    threshold = consultation.support_threshold
+    if not threshold:
+        return Idea.is_qualified
+    return case((count_expr >= threshold, True), else_=False)
+
+
+def add_support(user: User, idea: Idea) -> Support:
+    """Raises PhaseClosed, NotVerified, SupportLimitReached, Conflict (already supported)."""
+    _check_supportable(user, idea)
+    consultation = idea.consultation
+    _lock_person(user)
+    limit = consultation.support_limit
+    if limit and supports_used(user, consultation) >= limit:
+        raise SupportLimitReached(
+            str(
+                _l(
+                    "You have used all %(n)d of your supports in this consultation. "
+                    "Withdraw one to support another idea.",
+                    n=limit,
+                )
+            )
+        )
+    support = Support(idea_id=idea.id, user_id=user.id, consultation_id=consultation.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(support)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(str(_l("You already support this idea."))) from exc
+    db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id)
+        .values(
+            support_count=Idea.support_count + 1,
+            is_qualified=_qualified_after(Idea.support_count + 1, consultation),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(idea, ["support_count", "is_qualified"])
+    return support
+
+
+def remove_support(user: User, idea: Idea) -> None:
+    """Raises PhaseClosed (supports are final once the phase ends) or Conflict (no support)."""
+    _check_supportable(user, idea)
+    _lock_person(user)
+    removed = db.session.execute(
+        delete(Support)
+        .where(Support.idea_id == idea.id, Support.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if removed != 1:
+        raise Conflict(str(_l("You do not support this idea.")))
+    db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.support_count > 0)
+        .values(
+            support_count=Idea.support_count - 1,
+            is_qualified=_qualified_after(Idea.support_count - 1, idea.consultation),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(idea, ["support_count", "is_qualified"])
+
+
+def toggle_support(user: User, idea: Idea) -> bool:
+    """Support, or take back the support; returns True when ``user`` now supports ``idea``."""
+    if has_supported(user, idea):
+        remove_support(user, idea)
+        return False
+    add_support(user, idea)
+    return True
+
+
+def consultation_counts(consultation: Consultation) -> dict[str, int]:
+    """Public ideas and supports of a consultation (for its page and the home page)."""
+    ideas, supports = db.session.execute(
+        select(func.count(Idea.id), func.coalesce(func.sum(Idea.support_count), 0)).where(
+            Idea.consultation_id == consultation.id, Idea.listed()
+        )
+    ).one()
+    return {"ideas": ideas or 0, "supports": supports or 0}
+
+
+def names_for(consultation: Consultation) -> dict[str, dict[int, str]]:
+    return {
+        "categories": {c.id: c.name for c in consultation.categories},
+        "districts": {d.id: d.name for d in consultation.districts},
+    }
