@@ -1,0 +1,347 @@
+"""A page cache for anonymous visitors, correct when content changes.
+
+Anonymous GET answers of a few public endpoints (``PAGE_CACHE_ENDPOINTS``) are kept in Redis
+(or in this process's memory without ``REDIS_URL``) under a key made of the *content
+generation*, the locale and the full URL. The generation is a counter bumped after every
+database transaction that wrote anything (see :func:`install_generation_listeners`), so a
+write makes every cached page unreachable at once: no per-page invalidation to forget.
+
+Pages carry the visitor's CSRF token; it is stored as a random marker and each hit gets the
+requesting visitor's own token. A page is never cached (nor served from the cache) for a
+signed-in person, when a flash message is waiting or shown, or when the answer sets a cookie
+or changes the session beyond the CSRF token.
+
+Races: the generation is read at the start of a request and bumped *after* the commit, so a
+page rendered from data older than a commit can only be stored under a generation that is
+already out of date. Time alone (a phase opening at midnight) bumps nothing: entries also
+expire after ``PAGE_CACHE_TTL`` seconds (60 by default), which bounds that staleness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# Anonymous pages worth caching: the home page, consultations and their idea lists and pages.
+# Endpoints that do not exist (a capability not built yet) are simply never matched.
+DEFAULT_ENDPOINTS = (
+    "main.home",
+    "consultations.index",
+    "consultations.show",
+    "ideas.index",
+    "ideas.show",
+    "budgets.show",
+    "budgets.index",
+)
+WRITE_PREFIXES = (
+    "insert",
+    "update",
+    "delete",
+    "truncate",
+    "merge",
+    "create",
+    "drop",
+    "alter",
+    "copy",
+)
+SESSION_WRITABLE = {"csrf_token"}  # the only session key a cacheable page may add
+STORED_HEADERS = ("Content-Type", "Content-Language")
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class RedisBackend:
+    """Generation counter and pages in Redis, shared by every app server."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        from redis import Redis
+
+        self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.prefix = prefix
+        self.generation_key = f"{prefix}generation"
+
+    def generation(self) -> int:
+        value = self.redis.get(self.generation_key)
+        return int(value) if value else 0
+
+    def bump(self) -> None:
+        self.redis.incr(self.generation_key)
+
+    def get(self, key: str) -> bytes | None:
+        return self.redis.get(self.prefix + key)
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self.redis.set(self.prefix + key, value, ex=ttl)
+
+
+class MemoryBackend:
+    """Pages in this process's memory (bounded, least recently used out).
+
+    The generation lives in a small file (its size is the counter, bumped by appending one
+    byte with O_APPEND, which is atomic), so several worker processes on one machine still
+    see every write. Without Redis, app servers on *other* machines would not: use Redis there.
+    """
+
+    def __init__(self, generation_file: Path, max_entries: int) -> None:
+        self.path = generation_file
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_entries = max_entries
+        self.pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def generation(self) -> int:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return 0
+        return stat.st_size * 1_000_003 + stat.st_ino % 1_000_003
+
+    def bump(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            entry = self.pages.get(key)
+            if entry is None:
+                return None
+            expires, value = entry
+            if expires < time.monotonic():
+                del self.pages[key]
+                return None
+            self.pages.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        with self.lock:
+            self.pages[key] = (time.monotonic() + ttl, value)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.max_entries:
+                self.pages.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+class PageCache:
+    def __init__(self, app: Flask) -> None:
+        config = app.config
+        self.ttl = int(config.get("PAGE_CACHE_TTL", 60))
+        self.endpoints = frozenset(config.get("PAGE_CACHE_ENDPOINTS", DEFAULT_ENDPOINTS))
+        # One namespace per database: two portals (or test runs) may share one Redis.
+        db_uri = config["SQLALCHEMY_DATABASE_URI"]
+        digest = hashlib.sha256(db_uri.encode()).hexdigest()[:12]
+        prefix = f"portal:pc:{digest}:"
+        self.backend: RedisBackend | MemoryBackend
+        if config.get("REDIS_URL"):
+            self.backend = RedisBackend(config["REDIS_URL"], prefix)
+        else:
+            default_dir = tempfile.gettempdir() if config.get("TESTING") else app.instance_path
+            folder = Path(config.get("PAGE_CACHE_DIR") or default_dir)
+            self.backend = MemoryBackend(
+                folder / f"page-cache-generation-{digest}",
+                int(config.get("PAGE_CACHE_MAX_ENTRIES", 2000)),
+            )
+        self._bump_failed = False
+        self.stats = {"hit": 0, "miss": 0, "store": 0, "skip": 0, "error": 0}
+
+    # generation -------------------------------------------------------------------------
+
+    def bump(self) -> None:
+        try:
+            self.backend.bump()
+            self._bump_failed = False
+        except Exception:  # noqa: BLE001 - Redis away: retried before the next cache read
+            self._bump_failed = True
+            log.warning("page cache: could not bump the content generation", exc_info=True)
+
+    def generation(self) -> int:
+        if self._bump_failed:
+            self.bump()
+            if self._bump_failed:
+                raise RuntimeError("content generation unknown")
+        return self.backend.generation()
+
+    # request side -----------------------------------------------------------------------
+
+    def eligible(self) -> bool:
+        if request.method not in ("GET", "HEAD") or request.endpoint not in self.endpoints:
+            return False
+        if "_user_id" in session or "_flashes" in session:
+            return False
+        if request.headers.get("Authorization"):
+            return False
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        return remember not in request.cookies
+
+    def key(self, generation: int) -> str:
+        from portal.core.i18n import select_locale
+
+        raw = f"{generation}|{select_locale()}|{request.host}|{request.full_path}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def before_request(self) -> Response | None:
+        if not current_app.config.get("PAGE_CACHE_ENABLED", True) or not self.eligible():
+            return None
+        try:
+            generation = self.generation()
+            key = self.key(generation)
+            stored = self.backend.get(key)
+        except Exception:  # noqa: BLE001 - a cache that is down means "no cache", not an error
+            self.stats["error"] += 1
+            log.warning("page cache unavailable", exc_info=True)
+            return None
+        g.page_cache = {"key": key, "session": dict(session)}
+        if stored is None:
+            self.stats["miss"] += 1
+            return None
+        self.stats["hit"] += 1
+        g.page_cache["hit"] = True
+        return self._response_from(stored)
+
+    def _response_from(self, stored: bytes) -> Response:
+        from flask_wtf.csrf import generate_csrf
+
+        entry = json.loads(stored)
+        body: str = entry["body"]
+        if entry.get("marker"):
+            body = body.replace(entry["marker"], generate_csrf())
+        response = Response(body, status=200)
+        for name, value in entry["headers"].items():
+            response.headers[name] = value
+        response.headers["X-Page-Cache"] = "hit"
+        return response
+
+    def after_request(self, response: Response) -> Response:
+        state = g.get("page_cache")
+        if state is None or state.get("hit"):
+            return response
+        reason = self._refusal(response, state)
+        if reason:
+            self.stats["skip"] += 1
+            response.headers["X-Page-Cache"] = "skip"
+            return response
+        body = response.get_data(as_text=True)
+        token = g.get("csrf_token")
+        marker = ""
+        if token:
+            marker = "csrf-" + secrets.token_hex(16)
+            body = body.replace(token, marker)
+        entry = {
+            "body": body,
+            "marker": marker,
+            "headers": {h: response.headers[h] for h in STORED_HEADERS if h in response.headers},
+        }
+        try:
+            self.backend.set(state["key"], json.dumps(entry).encode(), self.ttl)
+            self.stats["store"] += 1
+        except Exception:  # noqa: BLE001
+            self.stats["error"] += 1
+            log.warning("page cache: could not store a page", exc_info=True)
+        response.headers["X-Page-Cache"] = "miss"
+        return response
+
+    def _refusal(self, response: Response, state: dict[str, Any]) -> str:
+        """Why this answer must not be cached ('' when it may be)."""
+        if response.status_code != 200 or response.mimetype != "text/html":
+            return "status"
+        if response.direct_passthrough or response.is_streamed:
+            return "streamed"
+        if response.headers.getlist("Set-Cookie"):
+            return "cookie"
+        if "_user_id" in session or "_flashes" in session:
+            return "session"
+        if getattr(g.get("_login_user"), "is_authenticated", False):
+            return "signed in"
+        before = state["session"]
+        for name in set(before) | set(session):
+            if name in SESSION_WRITABLE:
+                continue
+            if before.get(name) != session.get(name):
+                return "session changed"
+        return ""
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _is_write(statement: str) -> bool:
+    head = statement.lstrip().split(None, 1)
+    return bool(head) and head[0].lower() in WRITE_PREFIXES
+
+
+def install_generation_listeners(engine: Engine, bump: Any) -> None:
+    """Call ``bump()`` once a transaction that wrote anything has committed.
+
+    Every write passes through a cursor, whether it comes from an ORM flush, a Core or text
+    statement run through the session, a bulk load or a fixture that empties tables: the
+    statement marks its connection; the commit turns the mark into "bump due"; the bump
+    happens when the connection is handed back to the pool (a session does that right after
+    its commit) or starts its next transaction, so always *after* the data is visible.
+    """
+    state = getattr(engine, "_portal_page_cache", None)
+    if state is not None:
+        state["bump"] = bump
+        return
+    state = {"bump": bump}
+    engine._portal_page_cache = state  # type: ignore[attr-defined]
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        if not conn.info.get("portal_wrote") and _is_write(statement):
+            conn.info["portal_wrote"] = True
+
+    def on_commit(conn):
+        if conn.info.pop("portal_wrote", False):
+            conn.info["portal_bump_due"] = True
+
+    def on_rollback(conn):
+        conn.info.pop("portal_wrote", None)
+
+    def on_begin(conn):
+        if conn.info.pop("portal_bump_due", False):
+            state["bump"]()
+
+    def on_checkin(dbapi_connection, record):
+        if record is not None and record.info.pop("portal_bump_due", False):
+            state["bump"]()
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", on_rollback)
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine.pool, "checkin", on_checkin)
+
+
+def init_page_cache(app: Flask) -> PageCache:
+    from portal.extensions import db
+
+    cache = PageCache(app)
+    app.extensions["portal_page_cache"] = cache
+    with app.app_context():
+        install_generation_listeners(db.engine, cache.bump)
+    app.before_request(cache.before_request)
+    app.after_request(cache.after_request)
+    return cache
+
+
+def page_cache() -> PageCache | None:
+    return current_app.extensions.get("portal_page_cache")

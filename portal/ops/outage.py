@@ -1,0 +1,97 @@
+"""Degrade clearly when a backing service is away.
+
+- The database: an ``OperationalError`` / ``DisconnectionError`` / pool time-out becomes a 503
+  page (or JSON under /api/) with ``Retry-After``; the pool's pre-ping reconnects by itself
+  once PostgreSQL is back, so the site recovers without a restart.
+- Redis: the rate limiter falls back to per-process memory (and never turns a Redis error
+  into a failed request); the page cache simply stops caching (see :mod:`portal.ops.cache`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, request
+from sqlalchemy import exc as sa_exc
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+DB_ERRORS = (sa_exc.OperationalError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+
+_BARE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>Temporarily unavailable</title></head><body><main>"
+    "<h1>Temporarily unavailable</h1>"
+    "<p>The portal cannot reach its database right now. Nothing you sent was lost if you "
+    "did not see a confirmation: please try again in a few seconds.</p>"
+    "</main></body></html>"
+)
+
+
+def database_unavailable(error: Exception) -> Response:
+    """The answer to a request that could not reach the database."""
+    from flask_babel import gettext as _
+
+    from portal.core.errors import error_response
+    from portal.extensions import db, login_manager
+
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(error).splitlines()[0] if str(error) else type(error).__name__,
+    )
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool will replace it
+        log.debug("rollback after a database error failed", exc_info=True)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    # The error page must not need the database: show it as to an anonymous visitor when the
+    # person could not be loaded.
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    message = _("The portal cannot reach its database right now. Please try again shortly.")
+    try:
+        return error_response(503, message, code="unavailable", headers=headers)
+    except Exception:  # noqa: BLE001 - rendering needs something that is down too
+        log.debug("error page could not be rendered", exc_info=True)
+        if request.path.startswith("/api/"):
+            from portal.core.errors import json_error
+
+            response = json_error(503, message, "unavailable")
+        else:
+            response = Response(_BARE_PAGE, status=503, mimetype="text/html")
+        response.headers.update(headers)
+        return response
+
+
+def register_outage_handlers(app: Flask) -> None:
+    for error in DB_ERRORS:
+        app.register_error_handler(error, database_unavailable)
+
+
+def harden_rate_limiter(app: Flask) -> None:
+    """A Redis outage must not break requests: fall back to in-memory limits meanwhile.
+
+    Flask-Limiter reads these settings in its ``init_app`` (which the factory runs before
+    the capabilities); the fallback is applied here too, on the shared limiter object.
+    """
+    from portal.extensions import limiter
+
+    config = app.config
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if not getattr(limiter, "initialized", False) or not limiter.enabled:
+        return
+    if config["RATELIMIT_SWALLOW_ERRORS"]:
+        limiter._swallow_errors = True
+    if config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and not getattr(
+        limiter, "_fallback_limiter", None
+    ):
+        from limits.storage import MemoryStorage
+        from limits.strategies import STRATEGIES
+
+        limiter._in_memory_fallback_enabled = True
+        limiter._fallback_storage = MemoryStorage()
+        limiter._fallback_limiter = STRATEGIES[limiter._strategy](limiter._fallback_storage)

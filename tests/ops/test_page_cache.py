@@ -1,0 +1,218 @@
+"""The anonymous page cache: served from the cache, fresh after writes, never for signed-in
+people or flashed pages, and always with the visitor's own CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.ops.cache import MemoryBackend, PageCache
+from tests.factories import make_user
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture
+def cache_on(app):
+    app.config["PAGE_CACHE_ENABLED"] = True
+    yield app.extensions["portal_page_cache"]
+    app.config["PAGE_CACHE_ENABLED"] = False
+
+
+def token_of(response) -> str:
+    match = CSRF_META.search(response.get_data(as_text=True))
+    assert match, "no csrf meta tag"
+    return match.group(1)
+
+
+def test_second_anonymous_request_is_served_from_the_cache_without_sql(
+    app, client, cache_on, queries
+):
+    first = client.get("/")
+    assert first.status_code == 200
+    assert first.headers["X-Page-Cache"] == "miss"
+    with app.app_context(), queries() as statements:
+        second = app.test_client().get("/")
+    assert second.status_code == 200
+    assert second.headers["X-Page-Cache"] == "hit"
+    assert statements == []  # the page body came from the cache: no SQL at all
+    # Same page apart from the CSRF token.
+    body_first = first.get_data(as_text=True).replace(token_of(first), "TOKEN")
+    body_second = second.get_data(as_text=True).replace(token_of(second), "TOKEN")
+    assert body_first == body_second
+    # Security headers are still added to cached answers.
+    assert second.headers["Content-Security-Policy"]
+    assert second.headers["X-Request-ID"]
+
+
+def test_a_commit_makes_the_next_request_fresh(app, client, cache_on):
+    from portal.consultations.models import Consultation
+
+    client.get("/consultations")
+    assert client.get("/consultations").headers["X-Page-Cache"] == "hit"
+    with app.app_context():
+        db.session.add(
+            Consultation(slug="fresh-park", title="Fresh park plans", status="published")
+        )
+        db.session.commit()
+    answer = client.get("/consultations")
+    assert answer.headers["X-Page-Cache"] == "miss"
+    assert "Fresh park plans" in answer.get_data(as_text=True)
+    assert client.get("/consultations").headers["X-Page-Cache"] == "hit"
+
+
+def test_writes_outside_the_orm_session_also_invalidate(app, client, cache_on):
+    client.get("/")
+    assert client.get("/").headers["X-Page-Cache"] == "hit"
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM consultations WHERE slug = 'nothing-here'"))
+    assert client.get("/").headers["X-Page-Cache"] == "miss"
+
+
+def test_a_rolled_back_write_keeps_the_cache(app, client, cache_on):
+    from portal.consultations.models import Consultation
+
+    client.get("/")
+    with app.app_context():
+        db.session.add(Consultation(slug="never", title="Never saved", status="published"))
+        db.session.flush()
+        db.session.rollback()
+    assert client.get("/").headers["X-Page-Cache"] == "hit"
+
+
+def test_signed_in_people_are_never_served_or_stored(app, client, cache_on):
+    with app.app_context():
+        make_user("cached@example.org")
+    anonymous = app.test_client()
+    anonymous.get("/")
+    assert anonymous.get("/").headers["X-Page-Cache"] == "hit"
+    client.login("cached@example.org")  # a commit (last log-in time): a new generation
+    anonymous.get("/")
+    for _ in range(2):
+        page = client.get("/")
+        assert "X-Page-Cache" not in page.headers
+        assert "Log out" in page.get_data(as_text=True)
+    # ...and what the anonymous visitors get never contains the signed-in view.
+    again = anonymous.get("/")
+    assert again.headers["X-Page-Cache"] == "hit"
+    assert "Log out" not in again.get_data(as_text=True)
+
+
+def test_the_csrf_token_on_a_cached_page_is_the_visitors_own(app, cache_on):
+    first_visitor, second_visitor = app.test_client(), app.test_client()
+    first = first_visitor.get("/")
+    second = second_visitor.get("/")
+    assert second.headers["X-Page-Cache"] == "hit"
+    token = token_of(second)
+    assert token != token_of(first)
+    # Every token on the page (meta tag and hidden inputs) is the same visitor's token.
+    hidden = re.findall(r'name="csrf_token" value="([^"]+)"', second.get_data(as_text=True))
+    assert hidden and set(hidden) == {token}
+    # The token works for its owner and not for the other visitor.
+    assert (
+        second_visitor.post("/language", data={"locale": "nl", "csrf_token": token}).status_code
+        == 303
+    )
+    assert (
+        first_visitor.post("/language", data={"locale": "nl", "csrf_token": token}).status_code
+        == 400
+    )
+
+
+def test_pages_with_a_flash_message_are_not_cached(app, client, cache_on):
+    other = app.test_client()
+    other.get("/")
+    assert other.get("/").headers["X-Page-Cache"] == "hit"
+    # A login-only page sends the visitor to log in with a flash message.
+    assert client.get("/account").status_code == 302
+    flashed = client.get("/login")
+    assert "Please log in to continue." in flashed.get_data(as_text=True)
+    assert flashed.headers.get("X-Page-Cache") != "hit"
+    client.get("/account")
+    home = client.get("/")
+    assert "Please log in to continue." in home.get_data(as_text=True)
+    assert "X-Page-Cache" not in home.headers
+    # The flashed page was not stored for others.
+    clean = other.get("/")
+    assert clean.headers["X-Page-Cache"] == "hit"
+    assert "Please log in to continue." not in clean.get_data(as_text=True)
+
+
+def test_pages_are_cached_per_locale(app, cache_on):
+    english, spanish = app.test_client(), app.test_client()
+    english.get("/", headers={"Accept-Language": "en"})
+    answer = spanish.get("/", headers={"Accept-Language": "es"})
+    assert answer.headers["X-Page-Cache"] == "miss"
+    assert '<html lang="es">' in answer.get_data(as_text=True)
+    again = english.get("/", headers={"Accept-Language": "en"})
+    assert again.headers["X-Page-Cache"] == "hit"
+    assert '<html lang="en">' in again.get_data(as_text=True)
+
+
+def test_the_query_string_is_part_of_the_key(app, client, cache_on):
+    client.get("/consultations")
+    assert client.get("/consultations?page=2").headers["X-Page-Cache"] == "miss"
+
+
+def test_not_listed_endpoints_and_errors_are_not_cached(app, client, cache_on):
+    assert "X-Page-Cache" not in client.get("/login").headers
+    missing = client.get("/consultations/no-such-thing")
+    assert missing.status_code == 404
+    assert client.get("/consultations/no-such-thing").headers.get("X-Page-Cache") != "hit"
+
+
+def test_disabled_cache_does_nothing(app, client):
+    app.config["PAGE_CACHE_ENABLED"] = False
+    client.get("/")
+    assert "X-Page-Cache" not in client.get("/").headers
+
+
+def test_memory_generation_is_shared_by_processes_through_a_file(tmp_path):
+    one = MemoryBackend(tmp_path / "generation", 10)
+    two = MemoryBackend(tmp_path / "generation", 10)
+    start = one.generation()
+    two.bump()
+    assert one.generation() != start
+    one.set("a", b"x", ttl=60)
+    assert one.get("a") == b"x"
+    assert two.get("a") is None  # pages are per process; only the counter is shared
+
+
+def test_memory_backend_is_bounded(tmp_path):
+    backend = MemoryBackend(tmp_path / "generation", 3)
+    for key in "abcd":
+        backend.set(key, key.encode(), ttl=60)
+    assert backend.get("a") is None
+    assert backend.get("d") == b"d"
+
+
+def test_a_failed_bump_stops_caching_until_it_succeeds(app, client, cache_on):
+    cache: PageCache = cache_on
+
+    class Flaky:
+        def __init__(self, real):
+            self.real, self.broken = real, True
+
+        def bump(self):
+            if self.broken:
+                raise ConnectionError("redis away")
+            self.real.bump()
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    real = cache.backend
+    flaky = Flaky(real)
+    cache.backend = flaky
+    try:
+        client.get("/")
+        cache.bump()  # fails: the generation can no longer be trusted
+        assert "X-Page-Cache" not in client.get("/").headers
+        flaky.broken = False
+        assert client.get("/").headers["X-Page-Cache"] == "miss"
+        assert client.get("/").headers["X-Page-Cache"] == "hit"
+    finally:
+        cache.backend = real
