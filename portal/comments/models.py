@@ -16,11 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from portal.accounts.models import User
-from portal.core.anchors import Anchor, Anchored
+from portal.core.anchors import ANCHORED_CLASSES, Anchor, Anchored
 from portal.core.models import utcnow
 from portal.extensions import db
 from portal.moderation.visibility import PUBLISHED, Moderated
@@ -90,8 +91,13 @@ class Comment(Anchored, Moderated, db.Model):
         state = self.moderation_state or PUBLISHED  # the column default applies at INSERT
         return state == PUBLISHED and not self.is_deleted
 
-    def target(self):
-        return self.target_anchor.target()
+    def target(self) -> Anchored | None:
+        """The commented content (read through this comment's own session)."""
+        session = object_session(self) or db.session
+        cls = ANCHORED_CLASSES.get(self.target_anchor.kind)
+        if cls is None:
+            return None
+        return session.scalar(select(cls).where(cls.anchor_id == self.target_anchor_id))
 
     # Anchored
     def url(self, external: bool = False) -> str:

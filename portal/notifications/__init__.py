@@ -65,10 +65,15 @@ def _install_session_hooks() -> None:
     global _hooks_installed
     if _hooks_installed:
         return
-    from portal.notifications.services import _after_commit, _after_rollback
+    from portal.notifications.services import (
+        _after_commit,
+        _after_rollback,
+        _after_transaction_end,
+    )
 
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
     _hooks_installed = True
 
 

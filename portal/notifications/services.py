@@ -171,8 +171,26 @@ def notify(
     return rows
 
 
+READY_KEY = "portal_ready_notification_ids"
+
+
 def _after_commit(session: Session) -> None:
+    """The transaction with the notifications committed: their e-mails may go."""
     ids = session.info.pop(PENDING_KEY, None)
+    if ids:
+        session.info.setdefault(READY_KEY, []).extend(ids)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    """Queue the e-mails once the outermost transaction is over and the session usable again
+    (a job that runs in-process may then read through any session)."""
+    if transaction.parent is not None:
+        return
+    ids = session.info.pop(READY_KEY, None)
     if not ids or not has_app_context():
         return
     from portal.core.jobs import enqueue
@@ -181,10 +199,6 @@ def _after_commit(session: Session) -> None:
         enqueue(send_immediate, list(ids))
     except Exception:  # the commit has happened: never turn it into an error page
         log.exception("Could not queue notification e-mails %s", ids)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -236,6 +250,15 @@ def load_targets(session: Session, anchor_ids: Iterable[int | None]) -> dict[int
     return found
 
 
+def _source_visible(source: Anchored | None) -> bool:
+    """Whether the content that caused a notification may still be shown. Its target is
+    checked on its own, so only the source's own moderation state and deletion count here
+    (no query per row)."""
+    if source is None:
+        return False
+    return bool(getattr(source, "is_visible", True)) and not getattr(source, "is_deleted", False)
+
+
 class NotificationView:
     """What a person may see of one notification (hidden content shows no text)."""
 
@@ -246,9 +269,7 @@ class NotificationView:
             targets.get(notification.source_anchor_id) if notification.source_anchor_id else None
         )
         self.visible = target is not None and target.is_publicly_visible()
-        source_ok = notification.source_anchor_id is None or (
-            source is not None and source.is_publicly_visible()
-        )
+        source_ok = notification.source_anchor_id is None or _source_visible(source)
         self.target = target if self.visible else None
         self.title = (
             target.anchor_title() if self.visible else str(_l("Content no longer available"))
