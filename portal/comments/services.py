@@ -263,8 +263,11 @@ def vote(user: User, comment: Comment, value: str) -> int:
         raise NotFound()
     check_can_comment(user, target)
 
-    existing = _locked_vote(comment.id, user.id)
-    if existing is None:
+    existing = None
+    for _attempt in range(5):
+        existing = _locked_vote(comment.id, user.id)
+        if existing is not None:
+            break
         if wanted == 0:
             return 0
         row = CommentVote(comment_id=comment.id, user_id=user.id, value=wanted)
@@ -272,12 +275,11 @@ def vote(user: User, comment: Comment, value: str) -> int:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:
-            existing = _locked_vote(comment.id, user.id)  # a concurrent request voted first
-            if existing is None:
-                raise
-        else:
-            _move_counters(comment, wanted, +1)
-            return wanted
+            continue  # a concurrent request voted first: read its vote and change it
+        _move_counters(comment, wanted, +1)
+        return wanted
+    if existing is None:
+        raise Conflict(str(_l("Your vote could not be saved. Please try again.")))
     if existing.value == wanted:
         return wanted
     _move_counters(comment, existing.value, -1)
