@@ -8,7 +8,8 @@ Everything can be set from the environment (the defaults suit a 2-core machine):
 - ``GUNICORN_TIMEOUT`` seconds before a stuck worker is killed and replaced (default 30)
 - ``GUNICORN_GRACEFUL_TIMEOUT`` seconds a worker gets to finish its requests on restart (30)
 - ``GUNICORN_KEEPALIVE`` seconds an idle keep-alive connection stays open (default 5)
-- ``GUNICORN_MAX_REQUESTS`` recycle a worker after this many requests (default 5000, jittered)
+- ``GUNICORN_MAX_REQUESTS`` recycle a worker after this many requests (default 50000, with
+  25 % jitter so that workers do not restart together; 0 turns recycling off)
 - ``GUNICORN_ACCESS_LOG`` access log path, ``-`` for stdout (default), empty for none
 - ``LOG_FORMAT=json`` JSON access and error lines with the request id (see portal.ops.logs)
 - ``LOG_LEVEL`` error-log level (default info)
@@ -35,8 +36,10 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
-max_requests_jitter = max(max_requests // 10, 0)
+# Recycling bounds slow memory growth; a restart costs a worker boot (about a second of CPU),
+# so it must be rare under load and never hit all workers at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
+max_requests_jitter = max(max_requests // 4, 0)
 worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 1000)
 backlog = _int("GUNICORN_BACKLOG", 2048)
 # Build the app in each worker, not in the master: a worker killed and restarted gets fresh

@@ -1,0 +1,658 @@
+"""``make bench``: the portal's load benchmarks on PostgreSQL, against baselines measured in
+the same run, plus the other engineers' benchmark scripts.
+
+    python benchmarks/run_all.py [--duration 10] [--scenario-duration 60] [--size city|small]
+                                 [--database-url URL] [--only NAME ...] [--faults]
+
+What it does, all on 127.0.0.1 and bounded in time:
+
+1. creates (if missing) and migrates the benchmark database (default ``portal_bench_ops``),
+   and fills it with ``portal seed-large`` when it holds no seeded consultation yet
+   (``--size city``: 100k ideas, 1M comments, 2M supports, 200k voters, 200 projects; a few
+   minutes. ``--size small`` for a quick look);
+2. starts two gunicorns with the same settings (gunicorn.conf.py; workers and threads from
+   ``--workers``/``--threads``): the bare baseline app (benchmarks/baseline_app.py) and the
+   portal (rate limits off: every request comes from one address);
+3. measures with wrk (benchmarks/replay.lua): requests per second and p50/p99 latency of the
+   baselines (hello, one INSERT, a 20-row SELECT) and of the portal's endpoints, each as a
+   ratio to its baseline; endpoints whose capability is missing are skipped with a line;
+4. runs the closing-day scenario (voters logging in, browsing, saving and checking out
+   ballots at ``--rate`` requests per second for ``--scenario-duration`` seconds) and counts
+   errors and lost ballots (acknowledged receipts missing from the database);
+5. runs benchmarks/bench_*.py of other capabilities when present, and with ``--faults`` the
+   fault scripts that do not disturb others (benchmarks/faults.py);
+6. writes benchmarks/results/run-<time>.json and .md and prints the table.
+
+Each benchmark uses voters that no earlier run used (kept in results/state-<db>.json): one
+person supports or votes once, as in real life. When they run out, re-seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.load import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    SECRET_KEY,
+    Minter,
+    Result,
+    Server,
+    ensure_wrk,
+    portal_env,
+    run_wrk,
+    shuffled,
+    voter_tokens,
+)
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_ops"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+SIZES = {
+    "city": {"ideas": 100_000, "comments": 1_000_000, "supports": 2_000_000, "voters": 200_000},
+    "small": {"ideas": 10_000, "comments": 100_000, "supports": 200_000, "voters": 60_000},
+}
+GOALS = {  # endpoint: (baseline, minimum ratio)
+    "home (anonymous)": ("hello", 0.5),
+    "idea list (anonymous)": ("hello", 0.5),
+    "support": ("insert", 0.4),
+    "ballot check-out": ("insert", 0.3),
+}
+
+
+# --------------------------------------------------------------------------- database
+
+
+def prepare_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        )
+        if not exists:
+            print(f"Creating database {target.database}")
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def build_app(url: str, redis_url: str):
+    os.environ.update(
+        {
+            "PORTAL_ENV": "production",
+            "SECRET_KEY": SECRET_KEY,
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "BASE_URL": "http://127.0.0.1",
+            "RATELIMIT_ENABLED": "0",
+        }
+    )
+    from portal import create_app
+    from portal.migrate import upgrade
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def seeded_manifest(app, args) -> dict[str, Any]:
+    """The manifest of the newest seeded consultation, seeding one when there is none."""
+    from portal.ops.seed import seed_large
+
+    path = Path(args.manifest) if args.manifest else RESULTS / f"seed-{db_name(args)}.json"
+    if path.exists() and not args.reseed:
+        manifest = json.loads(path.read_text())
+        from sqlalchemy import text
+
+        from portal.extensions import db
+
+        with app.app_context():
+            slug = manifest.get("consultation", {}).get("slug")
+            found = db.session.scalar(
+                text("SELECT id FROM consultations WHERE slug = :s"), {"s": slug}
+            )
+        if found:
+            return manifest
+    size = SIZES[args.size]
+    print(f"Seeding a '{args.size}' data set: {size} ...", flush=True)
+    with app.app_context():
+        manifest = seed_large(projects=200, echo=lambda line: print(line, flush=True), **size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2))
+    state_path(args).unlink(missing_ok=True)
+    return manifest
+
+
+def db_name(args) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(args.database_url).database or "db"
+
+
+def state_path(args) -> Path:
+    return RESULTS / f"state-{db_name(args)}.json"
+
+
+class VoterPool:
+    """Hands out seeded voters that no earlier benchmark run used."""
+
+    def __init__(self, app, manifest: dict[str, Any], args) -> None:
+        self.app = app
+        self.first = manifest["voters"]["first_id"]
+        self.count = manifest["voters"]["count"]
+        self.path = state_path(args)
+        state = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.used = state.get("used", 0) if state.get("tag") == manifest["tag"] else 0
+        self.tag = manifest["tag"]
+
+    def take(self, count: int) -> list[tuple[int, str, str]]:
+        available = self.count - self.used
+        if available <= 0:
+            return []
+        count = min(count, available)
+        voters = voter_tokens(self.app, self.first + self.used, count)
+        self.used += count
+        self.path.write_text(json.dumps({"tag": self.tag, "used": self.used}))
+        return voters
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def capability(app, endpoint: str) -> bool:
+    return endpoint in app.view_functions
+
+
+def project_choice(app, budget_id: int) -> list[int]:
+    """Three cheap projects: a ballot that passes the knapsack rules."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(
+            text(
+                "SELECT id FROM budget_projects WHERE budget_id = :b AND feasibility = 'feasible' "
+                "ORDER BY cost, id LIMIT 3"
+            ),
+            {"b": budget_id},
+        ).all()
+    return [r[0] for r in rows]
+
+
+def simulator_body(app, simulator_id: int) -> str:
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(
+            text("SELECT id, current_amount FROM simulator_lines WHERE simulator_id = :s"),
+            {"s": simulator_id},
+        ).all()
+    lines = {str(r[0]): r[1] // 100 for r in rows}
+    return json.dumps({"lines": lines, "submit": True}, separators=(",", ":"))
+
+
+def measure(name, url, lines, args, baseline="", warm=True, **kwargs) -> Result:
+    if warm:
+        run_wrk(name, url, lines, duration=2, connections=args.connections)
+    result = run_wrk(
+        name, url, lines, duration=args.duration, connections=args.connections, **kwargs
+    )
+    result.baseline = baseline
+    print(
+        f"  {name:<34} {result.rps:8.1f} req/s  p50 {result.p50_ms:7.2f} ms  "
+        f"p99 {result.p99_ms:8.2f} ms  errors {result.errors}  {result.statuses}",
+        flush=True,
+    )
+    return result
+
+
+def skipped(name: str, why: str) -> Result:
+    print(f"  {name:<34} skipped: {why}", flush=True)
+    return Result(name, skipped=why)
+
+
+def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]:
+    minter = Minter(app)
+    pool = VoterPool(app, manifest, args)
+    results: list[Result] = []
+    only = set(args.only or [])
+
+    def wanted(name: str) -> bool:
+        return not only or any(word in name for word in only)
+
+    print("Baselines (benchmarks/baseline_app.py, same gunicorn settings):", flush=True)
+    results.append(measure("hello", baseline_url, [("GET", "/hello", "", "", "")], args))
+    results.append(
+        measure("insert", baseline_url, [("POST", "/insert", "", "", "")], args, warm=False)
+    )
+    results.append(measure("select20", baseline_url, [("GET", "/select20", "", "", "")], args))
+
+    anonymous = [minter.session() for _ in range(300)]
+    slug = manifest.get("consultation", {}).get("slug")
+    first_idea = manifest.get("ideas", {}).get("first_id")
+    budget_id = manifest.get("budget", {}).get("id")
+    simulator_id = manifest.get("simulator", {}).get("id")
+    signed_in = [minter.session(token) for _, _, token in pool.take(300)]
+
+    # Well-discussed ideas, but not the very top ones (see the report for those).
+    popular = min(1000, manifest.get("ideas", {}).get("count", 0) // 10)
+
+    def pages(path_of, cookies, count=2000):
+        return [("GET", path_of(i), cookies[i % len(cookies)][0], "", "") for i in range(count)]
+
+    print("Portal:", flush=True)
+    plan = [
+        ("home (anonymous)", "main.home", lambda i: "/", anonymous, "hello"),
+        (
+            "idea list (anonymous)",
+            "ideas.index",
+            lambda i: f"/consultations/{slug}/ideas",
+            anonymous,
+            "hello",
+        ),
+        (
+            "idea list (signed in)",
+            "ideas.index",
+            lambda i: f"/consultations/{slug}/ideas",
+            signed_in,
+            "select20",
+        ),
+        (
+            "idea list page 5, by support (anon.)",
+            "ideas.index",
+            lambda i: f"/consultations/{slug}/ideas?sort=supported&page=5",
+            anonymous,
+            "hello",
+        ),
+        (
+            "idea page + comments (anonymous)",
+            "ideas.show",
+            lambda i: f"/ideas/{first_idea + popular + (i * 7) % 200}",
+            anonymous,
+            "hello",
+        ),
+        (
+            "idea page + comments (signed in)",
+            "ideas.show",
+            lambda i: f"/ideas/{first_idea + popular + (i * 7) % 200}",
+            signed_in,
+            "select20",
+        ),
+        (
+            "budget page (anonymous)",
+            "budgets.show",
+            lambda i: f"/budgets/{budget_id}",
+            anonymous,
+            "hello",
+        ),
+        (
+            "budget page (signed in)",
+            "budgets.show",
+            lambda i: f"/budgets/{budget_id}",
+            signed_in,
+            "select20",
+        ),
+    ]
+    for name, endpoint, path_of, cookies, baseline in plan:
+        if not wanted(name):
+            continue
+        if not capability(app, endpoint):
+            results.append(skipped(name, f"endpoint {endpoint} does not exist yet"))
+        elif ("idea" in name and not first_idea) or ("budget" in name and not budget_id):
+            results.append(skipped(name, "no seeded data for it"))
+        else:
+            results.append(measure(name, portal_url, pages(path_of, cookies), args, baseline))
+
+    writes_needed = max(3000, int(args.duration * 800))
+    if wanted("support"):
+        if not capability(app, "api.add_support") or not first_idea:
+            results.append(skipped("support", "the support API or seeded ideas are missing"))
+        else:
+            voters = pool.take(writes_needed)
+            rng_ideas = shuffled(range(manifest["ideas"]["count"]), seed=pool.used)
+            lines = []
+            for k, (_, _, token) in enumerate(voters):
+                cookie, csrf = minter.session(token)
+                idea = first_idea + rng_ideas[k % len(rng_ideas)]
+                lines.append(("POST", f"/api/v1/ideas/{idea}/support", cookie, csrf, "{}"))
+            results.append(measure("support", portal_url, lines, args, "insert", warm=False))
+    if wanted("check-out"):
+        projects = project_choice(app, budget_id) if budget_id else []
+        if not capability(app, "api.ballot_checkout") or not projects:
+            results.append(
+                skipped("ballot check-out", "the ballot API or a seeded budget is missing")
+            )
+        else:
+            body = json.dumps({"projects": projects}, separators=(",", ":"))
+            lines = []
+            for _, _, token in pool.take(writes_needed):
+                cookie, csrf = minter.session(token)
+                lines.append(
+                    ("POST", f"/api/v1/budgets/{budget_id}/ballot/checkout", cookie, csrf, body)
+                )
+            receipts = str(RESULTS / "receipts-checkout.txt")
+            result = measure(
+                "ballot check-out",
+                portal_url,
+                lines,
+                args,
+                "insert",
+                warm=False,
+                receipts_file=receipts,
+            )
+            result.extra.update(lost_ballots(app, budget_id, receipts))
+            results.append(result)
+    if wanted("simulator"):
+        if not capability(app, "api.simulator_save_response") or not simulator_id:
+            results.append(skipped("simulator submission", "the simulator API or data is missing"))
+        else:
+            body = simulator_body(app, simulator_id)
+            lines = []
+            for _, _, token in pool.take(writes_needed):
+                cookie, csrf = minter.session(token)
+                lines.append(
+                    ("PUT", f"/api/v1/simulators/{simulator_id}/response", cookie, csrf, body)
+                )
+            results.append(
+                measure("simulator submission", portal_url, lines, args, "insert", warm=False)
+            )
+    return results
+
+
+def lost_ballots(app, budget_id: int, receipts_file: str) -> dict[str, int]:
+    """Acknowledged receipts missing from the database, and ballots stored without choices."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    codes = [c for c in Path(receipts_file).read_text().split() if c]
+    Path(receipts_file).unlink(missing_ok=True)
+    with app.app_context():
+        found = 0
+        for start in range(0, len(codes), 5000):
+            chunk = codes[start : start + 5000]
+            found += (
+                db.session.scalar(
+                    text("SELECT count(*) FROM ballots WHERE receipt_code = ANY(:c)"), {"c": chunk}
+                )
+                or 0
+            )
+        empty = db.session.scalar(
+            text(
+                "SELECT count(*) FROM ballots b WHERE b.budget_id = :b AND NOT EXISTS "
+                "(SELECT 1 FROM ballot_choices c WHERE c.ballot_id = b.id)"
+            ),
+            {"b": budget_id},
+        )
+    return {"acknowledged": len(codes), "lost": len(codes) - found, "without_choices": empty or 0}
+
+
+def closing_day(app, manifest, args, portal_url) -> Result:
+    """Many voters at once: logging in, browsing, saving and checking out ballots."""
+    from urllib.parse import urlencode
+
+    name = f"closing day (aim {args.rate:.0f} req/s, {args.scenario_duration:.0f} s)"
+    budget_id = manifest.get("budget", {}).get("id")
+    projects = project_choice(app, budget_id) if budget_id else []
+    if not (capability(app, "api.ballot_checkout") and projects):
+        return skipped(name, "needs the ballot API and a seeded budget")
+    minter = Minter(app)
+    pool = VoterPool(app, manifest, args)
+    total = int(args.rate * args.scenario_duration * 1.2) + 100
+    voters = pool.take(total // 4 + 50)
+    if len(voters) < 50:
+        return skipped(name, "no unused seeded voters left: re-seed (--reseed)")
+    slug = manifest["consultation"]["slug"]
+    first_idea = manifest.get("ideas", {}).get("first_id") or 0
+    body = json.dumps({"projects": projects}, separators=(",", ":"))
+    draft = json.dumps({"projects": projects[:2]}, separators=(",", ":"))
+    password = manifest["password"]
+    lines: list[tuple[str, ...]] = []
+    anonymous = [minter.session() for _ in range(200)]
+    for k, (voter_id, email, token) in enumerate(voters, start=1):
+        cookie, csrf = minter.session(token)
+        anon_cookie, anon_csrf = anonymous[k % len(anonymous)]
+        visit = [
+            ("GET", "/", anon_cookie, "", ""),
+            ("GET", f"/consultations/{slug}/ideas", anon_cookie, "", ""),
+            ("GET", f"/budgets/{budget_id}", cookie, "", ""),
+            ("GET", f"/ideas/{first_idea + (voter_id * 13) % 500}", cookie, "", ""),
+            ("PUT", f"/api/v1/budgets/{budget_id}/ballot", cookie, csrf, draft),
+            ("POST", f"/api/v1/budgets/{budget_id}/ballot/checkout", cookie, csrf, body),
+        ]
+        if k % 6 == 0:  # one voter in six logs in for real (Argon2 and all)
+            form = urlencode({"email": email, "password": password, "csrf_token": anon_csrf})
+            visit.insert(0, ("FORM", "/login", anon_cookie, "", form))
+        lines.extend(visit)
+    receipts = str(RESULTS / "receipts-closing-day.txt")
+    connections = max(args.connections, 32)
+    result = run_wrk(
+        name,
+        portal_url,
+        lines[:total],
+        duration=args.scenario_duration,
+        connections=connections,
+        rate=args.rate,
+        receipts_file=receipts,
+        timeout_s=20,
+    )
+    result.extra.update(lost_ballots(app, budget_id, receipts))
+    result.note = (
+        f"{connections} connections; each checkout is a different voter; "
+        f"lost = acknowledged receipts not in the database"
+    )
+    print(
+        f"  {name}: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
+        f" errors {result.errors}, statuses {result.statuses}, ballots {result.extra}",
+        flush=True,
+    )
+    return result
+
+
+def other_benchmarks(args) -> list[dict[str, Any]]:
+    found = []
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        print(f"Running {script.name} ...", flush=True)
+        out = RESULTS / f"{script.stem}-{args.stamp}.json"
+        help_text = subprocess.run(
+            [sys.executable, str(script), "--help"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        ).stdout
+        command = [sys.executable, str(script)]
+        if "--out" in help_text:
+            command += ["--out", str(out)]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=args.other_timeout,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            status = done.returncode
+            tail = (done.stdout + done.stderr)[-4000:]
+        except subprocess.TimeoutExpired:
+            status, tail = "timeout", f"stopped after {args.other_timeout} s"
+        print(tail, flush=True)
+        found.append(
+            {
+                "script": script.name,
+                "exit": status,
+                "seconds": round(time.monotonic() - started, 1),
+                "output_tail": tail,
+                "out": str(out) if out.exists() else None,
+            }
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- report
+
+
+def add_ratios(results: list[Result]) -> None:
+    by_name = {r.name: r for r in results if not r.skipped}
+    for result in results:
+        base = by_name.get(result.baseline)
+        if base and base.rps and not result.skipped:
+            result.ratio = result.rps / base.rps
+
+
+def markdown(results: list[Result], meta: dict[str, Any], scenario: Result | None) -> str:
+    out = [f"# Benchmarks {meta['stamp']}", ""]
+    out.append(
+        f"Machine: {meta['cores']} cores; gunicorn {meta['workers']} workers x {meta['threads']}"
+        f" threads; wrk {meta['connections']} connections, {meta['duration']} s per endpoint;"
+        f" data: {meta['data']}"
+    )
+    out += [
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | errors | vs baseline | goal |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.skipped:
+            out.append(f"| {r.name} | skipped: {r.skipped} | | | | | |")
+            continue
+        ratio = f"{r.ratio:.0%} of {r.baseline}" if r.ratio is not None else ""
+        goal = ""
+        if r.name in GOALS:
+            base, minimum = GOALS[r.name]
+            met = r.ratio is not None and r.ratio >= minimum
+            goal = f"≥ {minimum:.0%} of {base}: {'met' if met else 'NOT met'}"
+        extra = f" {r.extra}" if r.extra else ""
+        out.append(
+            f"| {r.name} | {r.rps:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors}{extra} |"
+            f" {ratio} | {goal} |"
+        )
+    if scenario is not None:
+        out += ["", "## Closing day", ""]
+        if scenario.skipped:
+            out.append(f"skipped: {scenario.skipped}")
+        else:
+            out.append(
+                f"{scenario.name}: {scenario.rps:.1f} req/s reached, p50 {scenario.p50_ms:.1f} ms,"
+                f" p99 {scenario.p99_ms:.1f} ms, {scenario.requests} requests, errors "
+                f"{scenario.errors}, statuses {scenario.statuses}; ballots: {scenario.extra}. "
+                f"{scenario.note}"
+            )
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
+    parser.add_argument("--size", choices=sorted(SIZES), default="city")
+    parser.add_argument("--reseed", action="store_true", help="Seed a new data set first.")
+    parser.add_argument("--manifest", help="Seed manifest to use (default results/seed-DB.json).")
+    parser.add_argument("--duration", type=float, default=10, help="Seconds per endpoint.")
+    parser.add_argument("--scenario-duration", "--closing-day-duration", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=250, help="Closing-day target req/s.")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 5)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)))
+    parser.add_argument("--only", nargs="*", help="Only endpoints whose name contains one.")
+    parser.add_argument("--no-scenario", action="store_true")
+    parser.add_argument("--no-others", action="store_true", help="Skip benchmarks/bench_*.py.")
+    parser.add_argument("--other-timeout", type=int, default=900)
+    parser.add_argument("--faults", action="store_true", help="Run benchmarks/faults.py too.")
+    args = parser.parse_args(argv)
+    args.stamp = time.strftime("%Y%m%d-%H%M%S")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    if not args.database_url.startswith("postgresql"):
+        print("The benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...).")
+        return 2
+    ensure_wrk()
+    prepare_database(args.database_url)
+    app = build_app(args.database_url, args.redis_url)
+    manifest = seeded_manifest(app, args)
+    from redis import Redis
+
+    Redis.from_url(args.redis_url).flushdb()  # the benchmark's own Redis database
+
+    env = portal_env(args.database_url, args.redis_url)
+    baseline = Server("benchmarks.baseline_app:app", env, args.workers, args.threads)
+    portal = Server("wsgi:app", env, args.workers, args.threads)
+    results: list[Result] = []
+    scenario = None
+    try:
+        baseline.wait_ready("/healthz")
+        portal.wait_ready("/healthz")
+        results = run_endpoints(app, manifest, args, portal.url, baseline.url)
+        if not args.no_scenario:
+            print("Closing-day scenario:", flush=True)
+            scenario = closing_day(app, manifest, args, portal.url)
+    finally:
+        portal.stop()
+        baseline.stop()
+    add_ratios(results)
+    others = [] if args.no_others else other_benchmarks(args)
+    faults = None
+    if args.faults:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "faults.py"),
+                "--database-url",
+                args.database_url,
+                "--manifest",
+                str(RESULTS / f"seed-{db_name(args)}.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            cwd=ROOT,
+        )
+        faults = {"exit": done.returncode, "output": (done.stdout + done.stderr)[-6000:]}
+        print(faults["output"])
+
+    meta = {
+        "stamp": args.stamp,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "workers": args.workers,
+        "threads": args.threads,
+        "connections": args.connections,
+        "duration": args.duration,
+        "data": {k: manifest.get(k) for k in ("ideas", "comments", "supports", "voters", "budget")},
+    }
+    report = {
+        "meta": meta,
+        "results": [r.as_dict() for r in results],
+        "closing_day": scenario.as_dict() if scenario else None,
+        "other_benchmarks": others,
+        "faults": faults,
+    }
+    (RESULTS / f"run-{args.stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    text = markdown(results, meta, scenario)
+    (RESULTS / f"run-{args.stamp}.md").write_text(text)
+    print()
+    print(text)
+    print(f"Written: {RESULTS / f'run-{args.stamp}.md'} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
