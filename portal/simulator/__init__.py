@@ -1,4 +1,4 @@
-""" residents balance a mock budget."""
+"""Budget simulator: residents split a consultation's whole budget (balance or tax mode)."""
 
 from __future__ import annotations
 
@@ -6,4 +6,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from portal.simulator import models, views  # noqa: F401 - registers the tables
+
+    app.register_blueprint(views.bp)
