@@ -60,7 +60,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Browser:
     """A cookie-keeping HTTP client (no redirects followed) that can talk to any server."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.headers = dict(headers or {})
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
@@ -77,7 +78,9 @@ class Browser:
         payload = body
         if data is not None:
             payload = urllib.parse.urlencode(data).encode()
-        req = urllib.request.Request(url, data=payload, method=method, headers=headers or {})
+        req = urllib.request.Request(
+            url, data=payload, method=method, headers={**self.headers, **(headers or {})}
+        )
         try:
             with self.opener.open(req, timeout=20) as response:
                 return Answer(response.status, dict(response.headers), response.read().decode())
