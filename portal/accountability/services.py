@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import joinedload
 
 from portal.accountability.models import OfficialResponse, ResponseTemplate
 from portal.accounts.models import User
@@ -121,7 +121,6 @@ def history(idea: Idea) -> list[OfficialResponse]:
             .options(
                 joinedload(OfficialResponse.author),
                 joinedload(OfficialResponse.merged_into),
-                raiseload("*"),
             )
             .order_by(OfficialResponse.created_at, OfficialResponse.id)
         ).unique()
@@ -135,7 +134,7 @@ def latest_responses(consultation: Consultation, limit: int = 20) -> list[Offici
             select(OfficialResponse)
             .join(Idea, Idea.id == OfficialResponse.idea_id)
             .where(Idea.consultation_id == consultation.id, Idea.listed())
-            .options(joinedload(OfficialResponse.idea), raiseload("*"))
+            .options(joinedload(OfficialResponse.idea))
             .order_by(OfficialResponse.created_at.desc(), OfficialResponse.id.desc())
             .limit(limit)
         ).unique()
@@ -215,7 +214,7 @@ def response_times(
             Idea.listed(),
             Idea.first_answered_at.is_(None),
         )
-        .options(joinedload(Idea.category), raiseload("*"))
+        .options(joinedload(Idea.category))
         .order_by(Idea.created_at, Idea.id)
         .limit(waiting_limit)
     ).unique()

@@ -109,16 +109,16 @@ SCHEMAS["ResponseInput"] = {
         "merged_into": {"type": "integer", "description": "Required when merging"},
     },
 }
-_id = [path_param("id")]
+_id = [path_param("idea_id")]
 document(
-    "/ideas/{id}/responses",
+    "/ideas/{idea_id}/responses",
     "get",
     "Official responses to an idea (its status history), oldest first",
     parameters=_id,
     tag="accountability",
 )
 document(
-    "/ideas/{id}/responses",
+    "/ideas/{idea_id}/responses",
     "post",
     "Answer an idea publicly and set its status (planners); followers are notified",
     auth=True,

@@ -237,7 +237,7 @@ SCHEMAS["IdeaInput"] = {
     },
 }
 _slug = [path_param("slug", "string")]
-_id = [path_param("id")]
+_id = [path_param("idea_id")]
 _list_parameters = _slug + [
     {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
     for name, schema, text in (
@@ -287,7 +287,7 @@ document(
     tag="ideas",
 )
 document(
-    "/ideas/{id}",
+    "/ideas/{idea_id}",
     "get",
     "One idea (support_count is null while counts are hidden)",
     parameters=_id,
@@ -295,7 +295,7 @@ document(
     responses={"200": "The idea", "404": "No such public idea"},
 )
 document(
-    "/ideas/{id}",
+    "/ideas/{idea_id}",
     "patch",
     "Edit your idea (until the discussion phase ends; only the fields sent change)",
     auth=True,
@@ -305,7 +305,7 @@ document(
     responses={"200": "The idea", "403": "Not yours, or phase closed", "409": "Answered"},
 )
 document(
-    "/ideas/{id}/withdraw",
+    "/ideas/{idea_id}/withdraw",
     "post",
     "Withdraw your idea",
     auth=True,
@@ -314,7 +314,7 @@ document(
     responses={"200": "The idea", "403": "Not yours", "409": "Already withdrawn or accepted"},
 )
 document(
-    "/ideas/{id}/support",
+    "/ideas/{idea_id}/support",
     "post",
     "Support an idea (support phase; verified residents where required; per-person limit)",
     auth=True,
@@ -327,7 +327,7 @@ document(
     },
 )
 document(
-    "/ideas/{id}/support",
+    "/ideas/{idea_id}/support",
     "delete",
     "Take back your support (during the support phase)",
     auth=True,

@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Select, case, cast, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.consultations import services as consultation_services
@@ -121,8 +121,7 @@ def _random_key(seed: int):
 
 def list_statement(consultation: Consultation, filters: IdeaFilter, viewer: Any = None) -> Select:
     """The SELECT for a list of ideas (public rows only), filtered and ordered. Eager-loads
-    what a list shows, and refuses any other lazy load (a list runs a fixed number of
-    queries)."""
+    what a list shows (a list runs a fixed number of queries)."""
     stmt = (
         select(Idea)
         .join(Anchor, Anchor.id == Idea.anchor_id)
@@ -132,7 +131,6 @@ def list_statement(consultation: Consultation, filters: IdeaFilter, viewer: Any 
             joinedload(Idea.category),
             joinedload(Idea.district),
             joinedload(Idea.author),
-            raiseload("*"),
         )
     )
     if filters.category_id:
@@ -208,7 +206,7 @@ def similar_ideas(consultation: Consultation, title: str, limit: int = 5) -> lis
     stmt = (
         select(Idea)
         .where(Idea.consultation_id == consultation.id, Idea.listed(), condition)
-        .options(joinedload(Idea.category), raiseload("*"))
+        .options(joinedload(Idea.category))
         .limit(50)
     )
     candidates = list(db.session.scalars(stmt).unique())
