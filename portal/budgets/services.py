@@ -725,7 +725,8 @@ def ballot_fingerprint(budget: Budget, receipt_code: str, items: list[Item]) -> 
     )
 
 
-def _write_choices(ballot: Ballot, budget: Budget, items: list[Item]) -> None:
+def write_choices(ballot: Ballot, budget: Budget, items: list[Item]) -> None:
+    """Give ``ballot`` its choices, a fresh receipt code and the matching fingerprint."""
     ballot.receipt_code = new_receipt_salt()
     ballot.fingerprint = ballot_fingerprint(budget, ballot.receipt_code, items)
     ballot.choices = [
@@ -759,14 +760,14 @@ def checkout(user: User, budget: Budget, items: list[Item] | None = None) -> Bal
             raise AlreadyVoted()
         db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
         db.session.expire(existing, ["choices"])
-        _write_choices(existing, budget, items)
+        write_choices(existing, budget, items)
         existing.submitted_at = utcnow()
         existing.replaced_count += 1
         ballot = existing
         db.session.flush()
     else:
         ballot = Ballot(budget_id=budget.id, voter_id=user.id, channel="online")
-        _write_choices(ballot, budget, items)
+        write_choices(ballot, budget, items)
         try:
             with db.session.begin_nested():
                 db.session.add(ballot)
@@ -886,7 +887,7 @@ def _paper_ballot(
         verification_code_id=row.id,
         entered_by_id=actor.id,
     )
-    _write_choices(ballot, budget, items)
+    write_choices(ballot, budget, items)
     db.session.add(ballot)
     return ballot
 

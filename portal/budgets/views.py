@@ -557,6 +557,7 @@ def paper(budget_id: int):
     form = PaperForm(prefix="one")
     csv_form = PaperCsvForm(prefix="csv")
     status = 200
+    csv_problems: list[str] = []
     actor = current_user._get_current_object()
     if request.method == "POST":
         status = 422
@@ -572,7 +573,8 @@ def paper(budget_id: int):
                     return redirect(url_for("budgets.paper", budget_id=budget.id), 303)
                 except PortalError as error:
                     db.session.rollback()
-                    _fail(csv_form, error)
+                    csv_problems = error.fields.get("csv", "").splitlines()
+                    csv_form.csv_text.errors = [*csv_form.csv_text.errors, error.message]
         elif form.validate_on_submit():
             try:
                 services.enter_paper_ballot(actor, budget, form.code.data, form.choices_text.data)
@@ -589,6 +591,7 @@ def paper(budget_id: int):
             csv_form=csv_form,
             counts=services.ballot_counts(budget),
             projects=services.visible_projects(budget, current_user),
+            csv_problems=csv_problems,
         ),
         status,
     )
