@@ -70,10 +70,8 @@ def builder(slug: str):
         form.introduction.data = settings.introduction
         form.vision.data = settings.vision
         form.ideas_per_theme.data = settings.ideas_per_theme
-        all_themes = [value for value, _label in form.themes.choices]
-        form.themes.data = (
-            [int(v) for v in all_themes] if settings.theme_ids is None else settings.theme_ids
-        )
+        all_themes = [int(c.value) for c in form.themes.choices]
+        form.themes.data = all_themes if settings.theme_ids is None else settings.theme_ids
         form.choose_ideas.data = settings.idea_ids is not None
         form.ideas.data = settings.idea_ids or []
         form.budgets.data = (
