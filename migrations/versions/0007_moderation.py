@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("anchor_id", sa.Integer(), nullable=True),
         sa.Column("reported_user_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=300), server_default="", nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("consultation_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=8), server_default="open", nullable=False),

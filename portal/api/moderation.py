@@ -67,7 +67,7 @@ def case_json(view, full: bool = False) -> dict:
         "report_count": case.report_count,
         "reasons": dict(view.reasons),
         "opened_at": _iso(case.opened_at),
-        "title": view.current_title,
+        "title": view.display_title,
         "snapshots": [{"title": t, "text": x} for t, x in view.snapshots],
         "edited_since_report": view.edited_since_report,
         "author": _user_brief(view.author),

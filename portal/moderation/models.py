@@ -96,6 +96,8 @@ class ModerationCase(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
     kind: Mapped[str] = mapped_column(String(20), nullable=False)  # idea, comment, ..., user
+    # The item's title when it last entered the queue (lists show it without loading content).
+    title: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
     # The author of the content (or the reported person): their history is shown in the queue.
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

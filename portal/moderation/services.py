@@ -482,6 +482,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 author_id=author_id,
                 consultation_id=consultation_id_of(obj),
             )
+            case.title = content_title(obj)
             if case.status != "open":
                 case.opened_at = utcnow()
             case.status = "open"
@@ -568,6 +569,7 @@ def _locked_case(target: Any) -> ModerationCase:
     if case is None:
         case = ModerationCase(
             kind=kind_of(target),
+            title=content_title(target),
             author_id=author_id_of(target),
             consultation_id=consultation_id_of(target),
             status="closed",
@@ -584,6 +586,14 @@ def _locked_case(target: Any) -> ModerationCase:
             case = find_case(target)
             if case is None:
                 raise
+    # A write first: on PostgreSQL it locks the row (like SELECT ... FOR UPDATE); on SQLite it
+    # takes the database's write lock, so what is read next cannot change under us.
+    db.session.execute(
+        update(ModerationCase)
+        .where(ModerationCase.id == case.id)
+        .values(report_count=ModerationCase.report_count)
+        .execution_options(synchronize_session=False)
+    )
     locked = db.session.scalar(
         select(ModerationCase)
         .where(ModerationCase.id == case.id)
@@ -723,6 +733,7 @@ def report(reporter: User, target: Any, reason: Any, detail: Any = "") -> Report
         case.opened_at = utcnow()
     case.report_count = (case.report_count or 0) + 1
     case.author_id = author_id_of(target)
+    case.title = row.snapshot_title
     if (
         isinstance(target, Moderated)
         and target.moderation_state == PUBLISHED
@@ -1137,10 +1148,20 @@ class CaseView:
         return content_title(self.target) if self.target is not None else ""
 
     @property
+    def display_title(self) -> str:
+        """The title for lists (stored on the case: no query per row)."""
+        return self.case.title or self.current_title
+
+    @property
     def edited_since_report(self) -> bool:
+        """Whether the text (or an own title) changed since the last report."""
         if self.target is None or not self.reports:
             return False
-        return (self.current_title, self.current_text) != self.snapshots[-1]
+        title, text = self.snapshots[-1]
+        own_title = getattr(self.target, "title", None)
+        if isinstance(own_title, str) and own_title != title:
+            return True
+        return self.current_text != text
 
     @property
     def state(self) -> str:
@@ -1463,6 +1484,7 @@ def _queue_mail(kind: str, *ids: int) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    session.info.pop(HELD_KEY, None)
     items = session.info.pop(OUTBOX_KEY, None)
     if not items or not has_app_context():
         return
