@@ -17,7 +17,7 @@ from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
 
 from portal.budgets.models import Budget, Project, minor_to_fraction
-from portal.pb import (
+from portal.pb.ballots import (
     ApprovalRules,
     BallotRuleError,
     CumulativeRules,

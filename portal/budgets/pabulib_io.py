@@ -19,15 +19,9 @@ from portal.consultations.models import Consultation
 from portal.core.errors import ValidationFailed
 from portal.core.models import utcnow
 from portal.extensions import db
-from portal.pb import (
-    Election,
-    PabulibError,
-    ballot_fingerprint,
-    dumps_pb,
-    new_receipt_salt,
-    read_pb,
-    read_pb_text,
-)
+from portal.pb.ballots import ballot_fingerprint, new_receipt_salt
+from portal.pb.model import Election
+from portal.pb.pabulib import PabulibError, dumps_pb, read_pb, read_pb_text
 
 KIND_OF_VOTE_TYPE = {
     "approval": "approval",

@@ -20,9 +20,10 @@ from portal.core.errors import ValidationFailed
 from portal.core.models import utcnow
 from portal.core.permissions import has_role
 from portal.extensions import db
-from portal.pb import Election, compare, election_from_ballots, explain, to_jsonable
-from portal.pb import Project as PbProject
-from portal.pb.model import money_text
+from portal.pb.ballots import election_from_ballots
+from portal.pb.explain import compare, explain, to_jsonable
+from portal.pb.model import Election, money_text
+from portal.pb.model import Project as PbProject
 from portal.pb.rules import UnknownRuleError, rule_names, rule_spec
 
 # The greedy rule and the Equal Shares rule shown side by side, for each vote type.

@@ -43,8 +43,8 @@ from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, Valid
 from portal.core.models import utcnow
 from portal.core.permissions import has_role
 from portal.extensions import db
-from portal.pb import ballot_fingerprint as pb_fingerprint
-from portal.pb import new_receipt_salt
+from portal.pb.ballots import ballot_fingerprint as pb_fingerprint
+from portal.pb.ballots import new_receipt_salt
 
 MAX_PROJECTS_PER_BUDGET = 500
 MAX_PAPER_LINES = 50_000

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from portal.budgets import results
 from portal.budgets.models import Ballot, Budget, Project
 from portal.extensions import db
-from portal.pb import read_pb, read_pb_text, tally
+from portal.pb.pabulib import read_pb, read_pb_text
+from portal.pb.rules import tally
 from tests.budgets.factories import make_consultation
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pabulib"
