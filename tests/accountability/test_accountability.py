@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.ideas import services as idea_services
 from tests.factories import make_user
 from tests.ideas.factories import make_consultation, make_idea
+from tests.ideas.html_check import assert_harmless
 
 
 def test_rejecting_needs_a_reason_and_merging_a_target(ctx):
@@ -177,3 +178,23 @@ def test_response_times(client, ctx):
     data = client.get(f"/api/v1/consultations/{consultation.slug}/response-times").json
     assert data["overall"]["answered_within"]["7"]["counted"] == 6
     assert [w["days"] for w in data["waiting"]] == [20, 3]
+
+
+def test_answer_email_to_author_is_harmless_text(client, ctx, mail_sink):
+    consultation = make_consultation()
+    author = make_user()
+    attack = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    idea = make_idea(consultation, author=author, title=f"Idea {attack}"[:150])
+    planner = make_user(roles=("planner",), name=f"Planner {attack}"[:80])
+    services.respond(planner, idea, "accepted", f"Answer {attack} [x](javascript:alert(3))")
+    db.session.commit()
+    messages = mail_sink.to(author.email)
+    assert messages, "the author follows their idea and hears about the answer"
+    for message in messages:
+        for part in message.walk():
+            if part.get_content_maintype() != "text":
+                continue
+            content = part.get_content()
+            if part.get_content_subtype() == "html":
+                assert_harmless(content, "e-mail")
+            assert "Accepted" in content

@@ -3,9 +3,7 @@ surface: pages, the Atom feed, the API, notification text."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 
 import pytest
 
@@ -14,6 +12,7 @@ from portal.extensions import db
 from portal.ideas import services
 from tests.factories import make_user
 from tests.ideas.factories import make_consultation
+from tests.ideas.html_check import assert_harmless
 
 ATTACKS = [
     "<script>alert(1)</script>",
@@ -37,43 +36,6 @@ ATTACKS = [
     "{{ 7*7 }}{% raw %}",
     "<body onload=alert(18)>",
 ]
-
-FORBIDDEN_TAGS = {"script", "img", "svg", "iframe", "object", "embed", "math", "style", "body"}
-BAD_URL = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
-
-
-class _Checker(HTMLParser):
-    """Collects what a browser would execute: script-like elements, event handler attributes,
-    dangerous URLs. Text (escaped markup) is not a problem and is ignored."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.seen_body = False
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "script" and (attributes.get("src") or "").startswith("/static/"):
-            return
-        if tag == "body" and not self.seen_body and not attrs:
-            self.seen_body = True  # the page's own body element
-            return
-        if tag in FORBIDDEN_TAGS:
-            self.problems.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"{tag}[{name}]")
-            if name in {"href", "src", "action", "formaction"} and BAD_URL.match(value or ""):
-                self.problems.append(f"{tag}[{name}={value}]")
-            if name == "style":
-                self.problems.append(f"{tag}[style]")
-
-
-def assert_harmless(html: str, label: str) -> None:
-    checker = _Checker()
-    checker.feed(html)
-    checker.close()
-    assert not checker.problems, f"{label}: {checker.problems}"
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
