@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_currency
+
 from portal.budgets.models import Budget, Project
 
 WIDTH, HEIGHT = 640, 360
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 50
+LEFT, RIGHT, TOP, BOTTOM = 70, 50, 20, 50
 
 
 def _nice_max(value: float) -> float:
@@ -44,7 +46,12 @@ def votes_cost_chart(
             }
         )
     x_ticks = [
-        {"x": round(LEFT + plot_w * i / 4, 1), "value": int(max_cost * 100 * i / 4)}
+        {
+            "x": round(LEFT + plot_w * i / 4, 1),
+            "label": format_currency(
+                int(max_cost * i / 4), budget.currency, format="¤#,##0", currency_digits=False
+            ),
+        }
         for i in range(5)
     ]
     y_ticks = [

@@ -42,10 +42,12 @@
     var focusId = button ? button.getAttribute("data-focus") : null;
     app.classList.add("is-busy");
     app.setAttribute("aria-busy", "true");
-    fetch(form.action, {
+    // The form has an input named "action", which shadows form.action: read the attribute.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: new FormData(form),
       credentials: "same-origin",
+      redirect: "manual",  // the redirect target would use up the flashed message
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
       if (response.status >= 500) { throw new Error("HTTP " + response.status); }
