@@ -313,6 +313,8 @@ def update_budget(actor: User, budget: Budget, data: BudgetData) -> Budget:
     Raises ValidationFailed, RulesFrozen."""
     _validate_budget(budget.consultation, data)
     changed = [name for name in RULE_FIELDS if getattr(budget, name) != getattr(data, name)]
+    if "cost_limited" in changed and budget.ballot_kind == data.ballot_kind != "approval":
+        changed.remove("cost_limited")  # only approval ballots use the flag
     if changed and rules_frozen(budget):
         raise RulesFrozen()
     for name, value in vars(data).items():

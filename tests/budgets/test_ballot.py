@@ -414,3 +414,29 @@ def test_rules_are_frozen_once_the_ballot_phase_opens(app, client, ctx):
         {"title": "New benches", "cost": "9999", "feasibility": "pending"},
     )
     assert edit.status_code == 422
+
+
+def test_text_edits_are_allowed_on_a_frozen_budget(app, client, ctx):
+    budget = make_budget(description="Old text")  # ballot phase open: rules frozen
+    make_user("p2@example.org", roles=("planner",))
+    client.login("p2@example.org")
+    page = client.get(f"/budgets/{budget.id}/edit").get_data(as_text=True)
+    assert "only the title, description and position can change" in page
+    form = {
+        "consultation": budget.consultation_id,
+        "title": "Renamed budget",
+        "description": "New text",
+        "total": "100000",
+        "currency": "EUR",
+        "ballot_kind": "knapsack",
+        "min_spend_percent": "0",
+        "min_projects": "1",
+        "official_rule": "greedy_votes",
+        "tie_breaking": "lexico",
+    }
+    assert client.form(f"/budgets/{budget.id}/edit", form).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Budget, budget.id).title == "Renamed budget"
+    form["ballot_kind"] = "approval"
+    refused = client.form(f"/budgets/{budget.id}/edit", form)
+    assert refused.status_code == 422 and "can no longer change" in refused.get_data(as_text=True)
