@@ -4,6 +4,7 @@ author's appeal; the public moderation log of a consultation."""
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ def report_json(row) -> dict:
         "reason": row.reason,
         "status": row.status,
         "created_at": _iso(row.created_at),
-        "message": "Your report was received. Thank you.",
+        "message": _("Thank you: your report was received. The moderators will look at it."),
     }
 
 

@@ -137,3 +137,15 @@ def test_content_created_pending_is_queued_by_itself(app, ctx):
         select(ModerationAction).where(ModerationAction.action == "held")
     ).all()
     assert len(held) == 1 and held[0].author_id == author.id
+
+
+def test_demo_blocklist_loads_twice_without_duplicates(app, ctx):
+    from portal.moderation import demo
+
+    demo.load()
+    db.session.commit()
+    demo.load()
+    db.session.commit()
+    patterns = db.session.scalars(select(BlocklistEntry.pattern)).all()
+    assert sorted(patterns) == sorted(p for p, _ in demo.DEMO_BLOCKLIST)
+    assert services.blocklist_matches("Join our CRYPTO GIVEAWAY") == ["crypto giveaway"]
