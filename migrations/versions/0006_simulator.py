@@ -128,6 +128,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("simulator_responses", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_simulator_responses_commented",
+            ["simulator_id", "submitted_at"],
+            unique=False,
+            sqlite_where=sa.text("comment != ''"),
+            postgresql_where=sa.text("comment != ''"),
+        )
+        batch_op.create_index(
             "ix_simulator_responses_simulator_submitted",
             ["simulator_id", "submitted_at"],
             unique=False,
@@ -142,6 +149,7 @@ def upgrade() -> None:
         sa.Column("line_id", sa.Integer(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["line_id"],
             ["simulator_lines.id"],
@@ -158,18 +166,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("simulator_response_lines", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_simulator_response_lines_line_amount", ["line_id", "amount"], unique=False
+            "ix_simulator_response_lines_line_counted_amount",
+            ["line_id", "counted", "amount"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_simulator_response_lines_commented",
+            ["line_id", "counted", "response_id"],
+            unique=False,
+            sqlite_where=sa.text("comment != ''"),
+            postgresql_where=sa.text("comment != ''"),
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("simulator_response_lines", schema=None) as batch_op:
-        batch_op.drop_index("ix_simulator_response_lines_line_amount")
+        batch_op.drop_index("ix_simulator_response_lines_commented")
+        batch_op.drop_index("ix_simulator_response_lines_line_counted_amount")
 
     op.drop_table("simulator_response_lines")
     with op.batch_alter_table("simulator_responses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_simulator_responses_user_id"))
         batch_op.drop_index("ix_simulator_responses_simulator_submitted")
+        batch_op.drop_index("ix_simulator_responses_commented")
 
     op.drop_table("simulator_responses")
     with op.batch_alter_table("simulator_lines", schema=None) as batch_op:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -161,6 +162,13 @@ class SimulatorResponse(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("simulator_id", "user_id"),
         Index("ix_simulator_responses_simulator_submitted", "simulator_id", "submitted_at"),
+        Index(
+            "ix_simulator_responses_commented",
+            "simulator_id",
+            "submitted_at",
+            sqlite_where=text("comment != ''"),
+            postgresql_where=text("comment != ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -193,8 +201,22 @@ class SimulatorResponse(TimestampMixin, db.Model):
 
 
 class SimulatorResponseLine(db.Model):
+    """One line's amount in a response. ``counted`` copies "the response is submitted" so that
+    the aggregate reads one covering index (line, counted, amount) without a join; comments
+    have a partial index of their own (most rows have none)."""
+
     __tablename__ = "simulator_response_lines"
-    __table_args__ = (Index("ix_simulator_response_lines_line_amount", "line_id", "amount"),)
+    __table_args__ = (
+        Index("ix_simulator_response_lines_line_counted_amount", "line_id", "counted", "amount"),
+        Index(
+            "ix_simulator_response_lines_commented",
+            "line_id",
+            "counted",
+            "response_id",
+            sqlite_where=text("comment != ''"),
+            postgresql_where=text("comment != ''"),
+        ),
+    )
 
     response_id: Mapped[int] = mapped_column(
         ForeignKey("simulator_responses.id", ondelete="CASCADE"), primary_key=True
@@ -204,5 +226,6 @@ class SimulatorResponseLine(db.Model):
     )
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    counted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     response: Mapped[SimulatorResponse] = relationship(back_populates="lines")

@@ -44,6 +44,8 @@ PLANNER = "planner"
 MAX_COMMENT = 2000
 MAX_OVERALL_COMMENT = 4000
 MAX_START_AGE = timedelta(days=30)  # an older "started" mark is not believed
+# Written into the SQL (not bound) so that SQLite uses the partial index "WHERE comment != ''".
+EMPTY = literal_column("''")
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -383,6 +385,8 @@ def save_response(
     if submit and response.submitted_at is None:
         response.submitted_at = now
         response.completion_seconds = max(0, int((now - response.started_at).total_seconds()))
+    for row in response.lines:
+        row.counted = response.submitted_at is not None
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -642,12 +646,12 @@ def aggregate(
     mine = R.simulator_id == simulator.id
     submitted = R.submitted_at.is_not(None)
 
-    per_line: dict[int, list[tuple[int, int]]] = {line.id: [] for line in lines}
+    line_ids = [line.id for line in lines]
+    counted = RL.line_id.in_(line_ids) & (RL.counted == True)  # noqa: E712 - SQL, not Python
+
+    per_line: dict[int, list[tuple[int, int]]] = {line_id: [] for line_id in line_ids}
     amount_rows = db.session.execute(
-        select(RL.line_id, RL.amount, func.count())
-        .join(R, R.id == RL.response_id)
-        .where(mine, submitted)
-        .group_by(RL.line_id, RL.amount)
+        select(RL.line_id, RL.amount, func.count()).where(counted).group_by(RL.line_id, RL.amount)
     )
     for line_id, amount, count in amount_rows:
         if line_id in per_line:
@@ -685,38 +689,32 @@ def aggregate(
 
     comments: dict[int | None, list[dict[str, Any]]] = {}
     comment_counts: dict[int | None, int] = {}
-    # Comment counts always; the texts only when include_comments.
-    line_comments = (
-        select(
-            RL.line_id.label("line_id"),
-            RL.comment.label("text"),
-            R.updated_at.label("at"),
-            R.id.label("rid"),
-        )
-        .join(R, R.id == RL.response_id)
-        .where(mine, submitted, RL.comment != "")
-    )
-    overall = select(cast(null(), Integer), R.comment, R.updated_at, R.id).where(
-        mine, submitted, R.comment != ""
+    # Comment counts always; the texts (newest responses first) only when include_comments.
+    # No join: the partial index (line, counted, response) WHERE comment != '' has it all.
+    line_comments = select(
+        RL.line_id.label("line_id"), RL.comment.label("text"), RL.response_id.label("rid")
+    ).where(counted, RL.comment != EMPTY)
+    overall = select(cast(null(), Integer), R.comment, R.id).where(
+        mine, submitted, R.comment != EMPTY
     )
     both = union_all(line_comments, overall).subquery()
     ranked = select(
         both.c.line_id,
         both.c.text,
-        both.c.at,
+        both.c.rid,
         func.row_number()
-        .over(partition_by=both.c.line_id, order_by=(both.c.at.desc(), both.c.rid.desc()))
+        .over(partition_by=both.c.line_id, order_by=both.c.rid.desc())
         .label("rank"),
         func.count().over(partition_by=both.c.line_id).label("n"),
     ).subquery()
-    for line_id, text, at, _rank, n in db.session.execute(
+    for line_id, text, rid, _rank, n in db.session.execute(
         select(ranked)
         .where(ranked.c.rank <= (comment_limit if include_comments else 1))
         .order_by(ranked.c.line_id, ranked.c.rank)
     ):
         comment_counts[line_id] = int(n)
         if include_comments:
-            comments.setdefault(line_id, []).append({"text": text, "at": at})
+            comments.setdefault(line_id, []).append({"text": text, "response": int(rid)})
 
     definition = simulator.rule()
     current_total = definition.current_total

@@ -60,6 +60,7 @@ def _bulk_responses(sim: Simulator, n: int, seed: int = 7) -> list[dict[int, int
                     "line_id": line_id,
                     "amount": amount,
                     "comment": "Why" if line_id == parks.id and index % 10 == 0 else "",
+                    "counted": submitted,
                 }
             )
         if submitted:
