@@ -455,8 +455,16 @@ def postgres_restart(pg: PrivatePostgres, app, manifest, seconds: float) -> dict
             threading.Thread(target=loop, daemon=True).start()
 
         records = load.run(seconds, threads=8, during=chaos)
+        log = server.output()
     finally:
         server.stop()
+    lines = log.splitlines()
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if "Unhandled error" in line or "Error handling request" in line
+    ]
+    errors_logged = ["\n".join(lines[i : i + 120]) for i in starts[:4]]
     stopped = events.get("postgres_stopped", 1e9)
     started_again = events.get("postgres_started", 1e9)
     outage = [r for r in records if stopped <= r["t"] <= started_again]
@@ -487,6 +495,8 @@ def postgres_restart(pg: PrivatePostgres, app, manifest, seconds: float) -> dict
         "unclear_outage_answers": summary(bad_outage),
         "recovered_seconds_after_restart": recovered_in,
         "ballots": ballots,
+        "paths_with_500": sorted({r["path"] for r in records if r["status"] == 500}),
+        "server_errors_logged": errors_logged if errors_500 else [],
     }
 
 

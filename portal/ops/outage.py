@@ -23,8 +23,8 @@ _BARE_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     "<title>Temporarily unavailable</title></head><body><main>"
     "<h1>Temporarily unavailable</h1>"
-    "<p>The portal cannot reach its database right now. Nothing you sent was lost if you "
-    "did not see a confirmation: please try again in a few seconds.</p>"
+    "<p>The portal cannot reach its database right now. Please try again in a few seconds; "
+    "if you were sending something, check whether it was saved before sending it again.</p>"
     "</main></body></html>"
 )
 
@@ -47,10 +47,10 @@ def database_unavailable(error: Exception) -> Response:
     except Exception:  # noqa: BLE001 - the connection is gone; the pool will replace it
         log.debug("rollback after a database error failed", exc_info=True)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    # The error page must not need the database: show it as to an anonymous visitor when the
-    # person could not be loaded.
-    if "_login_user" not in g:
-        g._login_user = login_manager.anonymous_user()
+    # The answer must not need the database: the signed-in person's row may be unloaded or
+    # expired (after a commit), and reading it (for the language, the menu) would reconnect.
+    # The 503 answer is given as to an anonymous visitor.
+    g._login_user = login_manager.anonymous_user()
     message = _("The portal cannot reach its database right now. Please try again shortly.")
     try:
         return error_response(503, message, code="unavailable", headers=headers)
@@ -69,6 +69,23 @@ def database_unavailable(error: Exception) -> Response:
 def register_outage_handlers(app: Flask) -> None:
     for error in DB_ERRORS:
         app.register_error_handler(error, database_unavailable)
+
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order): when the
+    # database went away after the answer was made (say, right after a ballot's commit), the
+    # session's final rollback fails; that must not turn a finished answer into a 500.
+    @app.teardown_appcontext
+    def remove_session_quietly(exc: BaseException | None) -> None:
+        from portal.extensions import db
+
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
+            log.warning("database connection lost while closing the session", exc_info=True)
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001
+                log.debug("invalidating the session failed", exc_info=True)
+            db.session.registry.clear()
 
 
 def harden_rate_limiter(app: Flask) -> None:

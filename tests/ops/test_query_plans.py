@@ -1,6 +1,6 @@
 """Query discipline: the idea list's filters and sorts are served by indexes (PostgreSQL).
 
-The data is made by ``portal seed-large``'s generator: four consultations of 1,500 ideas,
+The data is made by ``portal seed-large``'s generator: four consultations of 1,000 ideas,
 comments and supports, so the list of one consultation is a quarter of the table. With
 sequential scans disabled, PostgreSQL still picks one when *no* index can serve a query; so a
 plan without "Seq Scan on ideas" proves that an index exists for that filter or sort. The
@@ -42,7 +42,7 @@ def seeded(app, ctx):
         pytest.skip("portal.ideas.services.list_statement is not there yet")
     manifests = [
         seed_large(
-            ideas=1500,
+            ideas=1000,
             comments=3000,
             supports=6000,
             voters=300,
@@ -62,7 +62,7 @@ def test_idea_list_filters_and_sorts_use_indexes(seeded):
 
     services, manifest = seeded
     consultation = db.session.get(Consultation, manifest["consultation"]["id"])
-    assert db.session.scalar(select(func.count()).select_from(db.metadata.tables["ideas"])) == 6000
+    assert db.session.scalar(select(func.count()).select_from(db.metadata.tables["ideas"])) == 4000
     category_id = consultation.categories[0].id
     district_id = consultation.districts[0].id
     db.session.execute(text("SET enable_seqscan = off"))
