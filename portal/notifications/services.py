@@ -271,16 +271,22 @@ class NotificationView:
         self.visible = target is not None and target.is_publicly_visible()
         source_ok = notification.source_anchor_id is None or _source_visible(source)
         self.target = target if self.visible else None
-        self.title = (
-            target.anchor_title() if self.visible else str(_l("Content no longer available"))
-        )
+        self._title = target.anchor_title() if self.visible else None
         self.url = (
             (source.url() if source is not None and source_ok else None) if self.visible else None
         )
         if self.visible and self.url is None:
             self.url = target.url()
         self.message = notification.message if (self.visible and source_ok) else ""
-        self.headline = event_headline(notification, self.title)
+
+    # Computed when read, so that an e-mail gets them in its recipient's language.
+    @property
+    def title(self) -> str:
+        return self._title if self._title is not None else str(_l("Content no longer available"))
+
+    @property
+    def headline(self) -> str:
+        return event_headline(self.notification, self.title)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.notification, name)
