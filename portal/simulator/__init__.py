@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, url_for
+
+
+def consultation_simulators_extra(consultation: Any) -> dict[str, Any]:
+    """The consultation API lists the simulators anyone can see."""
+    from portal.simulator import services
+
+    return {
+        "simulators": [
+            {
+                "id": simulator.id,
+                "title": simulator.title,
+                "phase": services.phase(simulator),
+                "url": url_for(
+                    "api.simulator_definition", simulator_id=simulator.id, _external=True
+                ),
+            }
+            for simulator in services.simulators_for(consultation)
+        ]
+    }
+
+
+def consultation_simulators(consultation: Any) -> list:
+    """For templates: the simulators of a consultation the current person may see."""
+    from flask_login import current_user
+
+    from portal.simulator import services
+
+    return services.simulators_for(consultation, current_user)
 
 
 def init_app(app: Flask) -> None:
     from portal.simulator import models, views  # noqa: F401 - registers the tables
 
     app.register_blueprint(views.bp)
+    app.jinja_env.globals["consultation_simulators"] = consultation_simulators
+    try:
+        from portal.consultations.services import register_api_extra
+    except ImportError:  # the consultations capability without its API hook
+        return
+    register_api_extra(consultation_simulators_extra)

@@ -59,15 +59,16 @@
 
   function abs(value) { return value < ZERO ? -value : value; }
 
-  function format(minor) {
+  /* Whole amounts without decimals, unless ``cents`` (the household impact). */
+  function format(minor, cents) {
     var number = Number(minor) / Number(scale);
-    return (minor % scale === ZERO ? whole : exact).format(number);
+    return (minor % scale === ZERO && !cents ? whole : exact).format(number);
   }
 
-  function signed(minor) {
-    if (minor > ZERO) { return "+" + format(minor); }
-    if (minor < ZERO) { return "\u2212" + format(-minor); }
-    return format(minor);
+  function signed(minor, cents) {
+    if (minor > ZERO) { return "+" + format(minor, cents); }
+    if (minor < ZERO) { return "\u2212" + format(-minor, cents); }
+    return format(minor, cents);
   }
 
   /* delta × share, rounded half away from zero to the minor unit (as the server does). */
@@ -128,8 +129,8 @@
     var sentence = fill(data.textTotal, format(total)) + " " + gapSentence(delta);
     if (mode === "tax") {
       var perHousehold = impact(delta);
-      if (impactCell) { impactCell.textContent = signed(perHousehold); }
-      sentence += " " + fill(data.textImpact, signed(perHousehold));
+      if (impactCell) { impactCell.textContent = signed(perHousehold, true); }
+      sentence += " " + fill(data.textImpact, signed(perHousehold, true));
     }
     if (live) {
       live.classList.toggle("sim-unbalanced", mode === "balance" && abs(delta) > tolerance);

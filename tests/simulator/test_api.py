@@ -165,3 +165,14 @@ def test_aggregate_is_public_once_published(app, client):
     public = client.get(f"{url}/aggregate").get_json()
     assert public["lines"][0]["mean"] == 500_000
     assert public["comments_included"] is False
+
+
+def test_the_consultation_api_lists_its_simulators(app, client):
+    with app.app_context():
+        consultation = make_consultation()
+        shown = make_simulator(consultation)
+        make_simulator(consultation, status="draft")
+        slug, shown_id = consultation.slug, shown.id
+    body = client.get(f"/api/v1/consultations/{slug}").get_json()
+    assert [s["id"] for s in body["simulators"]] == [shown_id]
+    assert body["simulators"][0]["url"].endswith(f"/api/v1/simulators/{shown_id}")
