@@ -28,6 +28,7 @@ from portal.core.html import count_links, plain_text
 from portal.core.models import utcnow
 from portal.core.permissions import has_role
 from portal.extensions import db
+from portal.moderation.services import screen_new_post
 from portal.moderation.visibility import PUBLISHED
 from portal.notifications import services as notifications
 
@@ -159,6 +160,9 @@ def post_comment(
 ) -> Comment:
     """Comment on ``target`` (or reply to ``parent_id`` there); the author then follows it.
 
+    The comment may be held for the moderators ("pending": not shown, not counted, nobody
+    notified) by :func:`portal.moderation.services.screen_new_post`.
+
     Raises CommentsClosed, ValidationFailed (body, stance, parent_id) or NotFound.
     """
     if isinstance(target, Comment):
@@ -166,7 +170,6 @@ def post_comment(
     check_can_comment(author, target)
     text = _clean_body(body)
     stance = _check_stance(stance)
-    _check_links(author, text)
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -189,6 +192,9 @@ def post_comment(
         body=text,
         stance=stance,
         created_at=utcnow(),
+        # "pending" (held for the moderators) for blocklisted words, too many links from a new
+        # account, or the first post of a new account where the consultation asks for it.
+        moderation_state=screen_new_post(author, target.anchor_consultation(), text),
     )
     db.session.add(comment)
     db.session.flush()

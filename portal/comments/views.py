@@ -140,7 +140,11 @@ def post(anchor_id: int):
         db.session.rollback()
         return _form_page(form, target, parent, error.status, error)
     db.session.commit()
-    flash(_("Your comment is published."), "success")
+    if comment.is_visible:
+        flash(_("Your comment is published."), "success")
+    else:
+        flash(_("Thank you. Your comment will appear once a moderator has looked at it."), "info")
+        return redirect(target.url() + "#comments", 303)
     return redirect(_back_to(comment), 303)
 
 

@@ -334,12 +334,25 @@ def test_rate_limit_on_posting(client, app):
     assert codes == [303, 303, 429]
 
 
-def test_new_accounts_post_few_links(app, ctx):
+def test_new_accounts_with_many_links_wait_for_moderation(app, ctx):
     consultation = make_consultation()
     ann = make_user()
     body = "see https://a.example https://b.example https://c.example"
-    with pytest.raises(ValidationFailed):
-        services.post_comment(ann, consultation, body)
+    comment = services.post_comment(ann, consultation, body)
+    db.session.commit()
+    assert comment.moderation_state == "pending"
+    assert _count(consultation) == 0
+    assert "a.example" not in render_section(app, consultation)
+
+
+def test_premoderated_consultation_holds_first_comments(app, ctx):
+    consultation = make_consultation()
+    consultation.premoderate_new_accounts = True
+    ann, planner = make_user(), make_user(roles=("planner",))
+    assert services.post_comment(ann, consultation, "first").moderation_state == "pending"
+    assert services.post_comment(planner, consultation, "staff").moderation_state == "published"
+    db.session.commit()
+    assert _count(consultation) == 1
 
 
 def test_anonymous_sees_comments_and_a_login_link(app, ctx):
