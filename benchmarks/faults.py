@@ -329,6 +329,17 @@ def ballot_check(app, manifest, records) -> dict[str, int]:
     }
 
 
+def server_errors(log: str) -> list[str]:
+    """The tracebacks of requests that ended in a server error (gunicorn's or the portal's)."""
+    lines = log.splitlines()
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if "Unhandled error" in line or "Error handling request" in line
+    ]
+    return ["\n".join(lines[i : i + 150]) for i in starts[:4]]
+
+
 def summary(records) -> dict[str, int]:
     return dict(Counter(str(r["status"]) for r in records))
 
@@ -405,6 +416,7 @@ def redis_loss(pg: PrivatePostgres, app, manifest, seconds: float) -> dict[str, 
 
         records = load.run(seconds, threads=8, during=chaos)
         health_after = urllib.request.urlopen(server.url + "/healthz", timeout=5).status  # noqa: S310
+        log = server.output()
     finally:
         server.stop()
         redis.kill()
@@ -425,6 +437,8 @@ def redis_loss(pg: PrivatePostgres, app, manifest, seconds: float) -> dict[str, 
         "statuses_during_outage": summary(during),
         "health_after_restart": health_after,
         "ballots": ballots,
+        "paths_with_500": sorted({r["path"] for r in records if r["status"] == 500}),
+        "server_errors_logged": server_errors(log) if errors_500 else [],
     }
 
 
@@ -458,13 +472,7 @@ def postgres_restart(pg: PrivatePostgres, app, manifest, seconds: float) -> dict
         log = server.output()
     finally:
         server.stop()
-    lines = log.splitlines()
-    starts = [
-        i
-        for i, line in enumerate(lines)
-        if "Unhandled error" in line or "Error handling request" in line
-    ]
-    errors_logged = ["\n".join(lines[i : i + 120]) for i in starts[:4]]
+    errors_logged = server_errors(log)
     stopped = events.get("postgres_stopped", 1e9)
     started_again = events.get("postgres_started", 1e9)
     outage = [r for r in records if stopped <= r["t"] <= started_again]

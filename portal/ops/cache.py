@@ -67,7 +67,16 @@ STORED_HEADERS = ("Content-Type", "Content-Language")
 
 
 class RedisBackend:
-    """Generation counter and pages in Redis, shared by every app server."""
+    """Generation counter and pages in Redis, shared by every app server.
+
+    A lookup is ONE round trip: a small Lua script reads the generation and the page stored
+    under it together.
+    """
+
+    LOOKUP = """
+    local generation = redis.call('GET', KEYS[1]) or '0'
+    return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
+    """
 
     def __init__(self, url: str, prefix: str) -> None:
         from redis import Redis
@@ -75,6 +84,8 @@ class RedisBackend:
         self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
         self.generation_key = f"{prefix}generation"
+        self.page_prefix = f"{prefix}p:"
+        self._lookup = self.redis.register_script(self.LOOKUP)
 
     def generation(self) -> int:
         value = self.redis.get(self.generation_key)
@@ -83,11 +94,14 @@ class RedisBackend:
     def bump(self) -> None:
         self.redis.incr(self.generation_key)
 
-    def get(self, key: str) -> bytes | None:
-        return self.redis.get(self.prefix + key)
+    def lookup(self, suffix: str) -> tuple[int, bytes | None]:
+        generation, value = self._lookup(
+            keys=[self.generation_key], args=[self.page_prefix, suffix]
+        )
+        return int(generation), value
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
-        self.redis.set(self.prefix + key, value, ex=ttl)
+        self.redis.set(self.page_prefix + key, value, ex=ttl)
 
 
 class MemoryBackend:
@@ -118,6 +132,10 @@ class MemoryBackend:
             os.write(fd, b".")
         finally:
             os.close(fd)
+
+    def lookup(self, suffix: str) -> tuple[int, bytes | None]:
+        generation = self.generation()
+        return generation, self.get(f"{generation}:{suffix}")
 
     def get(self, key: str) -> bytes | None:
         with self.lock:
@@ -174,12 +192,11 @@ class PageCache:
             self._bump_failed = True
             log.warning("page cache: could not bump the content generation", exc_info=True)
 
-    def generation(self) -> int:
+    def _check_generation(self) -> None:
         if self._bump_failed:
             self.bump()
             if self._bump_failed:
                 raise RuntimeError("content generation unknown")
-        return self.backend.generation()
 
     # request side -----------------------------------------------------------------------
 
@@ -193,19 +210,21 @@ class PageCache:
         remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         return remember not in request.cookies
 
-    def key(self, generation: int) -> str:
+    def suffix(self) -> str:
+        """What the page depends on besides the generation: locale, host and full URL."""
         from portal.core.i18n import select_locale
 
-        raw = f"{generation}|{select_locale()}|{request.host}|{request.full_path}"
+        raw = f"{select_locale()}|{request.host}|{request.full_path}"
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def before_request(self) -> Response | None:
         if not current_app.config.get("PAGE_CACHE_ENABLED", True) or not self.eligible():
             return None
         try:
-            generation = self.generation()
-            key = self.key(generation)
-            stored = self.backend.get(key)
+            self._check_generation()
+            suffix = self.suffix()
+            generation, stored = self.backend.lookup(suffix)
+            key = f"{generation}:{suffix}"
         except Exception:  # noqa: BLE001 - a cache that is down means "no cache", not an error
             self.stats["error"] += 1
             log.warning("page cache unavailable", exc_info=True)
