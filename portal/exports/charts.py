@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
-from html import escape
+from html import escape as _escape
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """Text for SVG: XML-escaped, without the control characters XML cannot hold."""
+    return _escape(_NOT_XML.sub("", text))
+
 
 PALETTE = ("#1f5fa8", "#c4541a", "#2f7d32", "#6a3d9a")  # contrast >= 4.5:1 on white
 INK = "#1d1d1d"

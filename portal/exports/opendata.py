@@ -758,6 +758,7 @@ def write_xlsx(package: Package, target: BinaryIO | str) -> Iterator[int]:
     describes the columns. Text is always stored as text (no formula can sneak in)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     about = workbook.create_sheet("About")
@@ -777,11 +778,12 @@ def write_xlsx(package: Package, target: BinaryIO | str) -> Iterator[int]:
             for value in row:
                 value = _iso(value) if not isinstance(value, Decimal) else float(value)
                 if isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML cannot hold them
+                if isinstance(value, str) and value.startswith("="):
                     cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"  # never a formula, even when it starts with "="
-                    cells.append(cell)
-                else:
-                    cells.append(value)
+                    cell.data_type = "s"  # text, never a formula
+                    value = cell
+                cells.append(value)
             sheet.append(cells)
             done += 1
             if done % TICK == 0:

@@ -330,10 +330,14 @@ def make_world(
             completion_seconds=120 + i,
         )
         response.lines.append(
-            SimulatorResponseLine(line_id=parks.id, amount=(400_000 + i * 50_000) * 100)
+            SimulatorResponseLine(
+                line_id=parks.id, amount=(400_000 + i * 50_000) * 100, counted=True
+            )
         )
         response.lines.append(
-            SimulatorResponseLine(line_id=roads.id, amount=(600_000 - i * 50_000) * 100)
+            SimulatorResponseLine(
+                line_id=roads.id, amount=(600_000 - i * 50_000) * 100, counted=True
+            )
         )
         db.session.add(response)
     world.simulator = simulator

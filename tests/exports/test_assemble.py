@@ -37,6 +37,9 @@ def test_participation_numbers_and_weeks(ctx):
     assert p.supports == 15
     assert p.ballots == 5
     assert p.simulator_responses == 3
+    data = assemble.assemble(world.consultation)
+    parks = data.simulators[0].lines[0]
+    assert (parks.current, parks.median) == (300_000, 450_000)
     # Six people took part, but the sixth only wrote a comment that moderation hid.
     assert p.participants == 5
     assert sum(w.ideas for w in p.weeks) == 5

@@ -125,6 +125,21 @@ def test_odt_reopens_with_svg_pictures(world):
     assert f"http://localhost/ideas/{world.ideas[0].id}" in hrefs
 
 
+def test_control_characters_and_markup_in_user_text_are_harmless(world):
+    from portal.extensions import db
+
+    world.ideas[0].title = "Trees\x0b <b>now</b> & =SUM(A1)"
+    world.ideas[0].body = "Body with \x00 a NUL and <script>alert(1)</script>"
+    db.session.commit()
+    data = _data(world)
+    for fmt in documents.FORMATS:  # DOCX and ODT would raise on characters XML forbids
+        raw = documents.render_bytes(data, fmt)
+        if fmt in ("html", "md"):
+            assert b"\x0b" not in raw and b"<script>alert" not in raw, fmt
+    html = documents.render_bytes(data, "html").decode()
+    assert "Trees &lt;b&gt;now&lt;/b&gt; &amp; =SUM(A1)" in html
+
+
 def test_a_consultation_without_content_still_makes_every_format(ctx):
     from portal.consultations.models import Consultation
     from portal.extensions import db

@@ -212,7 +212,7 @@ class _Builder:
             ),
         )
         return Document(
-            title=data.title,
+            title=cover.title,
             language=str(get_locale() or "en"),
             cover=cover,
             contents_title=_("Contents"),

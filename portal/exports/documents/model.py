@@ -7,9 +7,17 @@ format carries the same content in the same order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from portal.exports.charts import Chart
+
+# Characters XML (DOCX, ODT, HTML) cannot carry; a resident may still have typed them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    return _NOT_XML.sub("", text or "")
 
 
 @dataclass
@@ -21,6 +29,9 @@ class Run:
     italic: bool = False
     href: str | None = None
 
+    def __post_init__(self) -> None:
+        self.text = clean(self.text)
+
 
 @dataclass
 class Heading:
@@ -28,6 +39,9 @@ class Heading:
     text: str
     anchor: str = ""
     new_page: bool = False
+
+    def __post_init__(self) -> None:
+        self.text = clean(self.text)
 
 
 @dataclass
@@ -60,6 +74,9 @@ class Table:
     rows: list[list[Run | str]]
     numeric: set[int] = field(default_factory=set)  # right-aligned columns
 
+    def __post_init__(self) -> None:
+        self.rows = [[c if isinstance(c, Run) else clean(str(c)) for c in r] for r in self.rows]
+
 
 @dataclass
 class Figure:
@@ -73,6 +90,9 @@ class MarkdownText:
 
     source: str
     blocks: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.source = clean(self.source)
 
 
 @dataclass
@@ -89,6 +109,9 @@ class Cover:
     date: str
     url: str
     note: str
+
+    def __post_init__(self) -> None:
+        self.title, self.subtitle = clean(self.title), clean(self.subtitle)
 
 
 @dataclass
