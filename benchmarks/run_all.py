@@ -41,6 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from benchmarks.load import (  # noqa: E402
     RESULTS,
     ROOT,
@@ -72,13 +74,16 @@ GOALS = {  # endpoint: (baseline, minimum ratio)
 # --------------------------------------------------------------------------- database
 
 
-def prepare_database(url: str) -> None:
+def prepare_database(url: str, recreate: bool = False) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
+        if recreate:
+            print(f"Dropping database {target.database}")
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
         exists = connection.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
         )
@@ -105,7 +110,26 @@ def build_app(url: str, redis_url: str):
     app = create_app()
     with app.app_context():
         upgrade()
+        schema_drift(app)
     return app
+
+
+def schema_drift(app) -> None:
+    """Warn when the database differs from the models (a migration edited after it ran)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        diffs = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    tables = [d for d in diffs if d and d[0] in ("add_column", "add_table", "remove_column")]
+    if tables:
+        print(
+            "WARNING: the benchmark database differs from the models "
+            f"({len(tables)} differences, e.g. {tables[0][:3]}); run with --recreate.",
+            flush=True,
+        )
 
 
 def seeded_manifest(app, args) -> dict[str, Any]:
@@ -207,9 +231,26 @@ def simulator_body(app, simulator_id: int) -> str:
     return json.dumps({"lines": lines, "submit": True}, separators=(",", ":"))
 
 
+def settle(url: str, limit: float = 60) -> None:
+    """Wait until the server has finished what earlier runs left queued (wrk stops sending,
+    the server does not stop working): one run must not slow the next."""
+    from benchmarks.load import http
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        with contextlib.suppress(OSError):
+            http(url + "/healthz", timeout=limit)
+        if time.monotonic() - started < 0.3:
+            return
+        time.sleep(0.5)
+
+
 def measure(name, url, lines, args, baseline="", warm=True, **kwargs) -> Result:
+    settle(url)
     if warm:
         run_wrk(name, url, lines, duration=2, connections=args.connections)
+        settle(url)
     result = run_wrk(
         name, url, lines, duration=args.duration, connections=args.connections, **kwargs
     )
@@ -442,6 +483,7 @@ def closing_day(app, manifest, args, portal_url) -> Result:
         lines.extend(visit)
     receipts = str(RESULTS / "receipts-closing-day.txt")
     connections = max(args.connections, 32)
+    settle(portal_url)
     result = run_wrk(
         name,
         portal_url,
@@ -565,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--size", choices=sorted(SIZES), default="city")
     parser.add_argument("--reseed", action="store_true", help="Seed a new data set first.")
+    parser.add_argument(
+        "--recreate", action="store_true", help="Drop and re-create the benchmark database."
+    )
     parser.add_argument("--manifest", help="Seed manifest to use (default results/seed-DB.json).")
     parser.add_argument("--duration", type=float, default=10, help="Seconds per endpoint.")
     parser.add_argument("--scenario-duration", "--closing-day-duration", type=float, default=60)
@@ -585,7 +630,9 @@ def main(argv: list[str] | None = None) -> int:
         print("The benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...).")
         return 2
     ensure_wrk()
-    prepare_database(args.database_url)
+    prepare_database(args.database_url, args.recreate)
+    if args.recreate:
+        args.reseed = True
     app = build_app(args.database_url, args.redis_url)
     manifest = seeded_manifest(app, args)
     from redis import Redis
