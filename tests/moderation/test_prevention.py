@@ -149,3 +149,26 @@ def test_demo_blocklist_loads_twice_without_duplicates(app, ctx):
     patterns = db.session.scalars(select(BlocklistEntry.pattern)).all()
     assert sorted(patterns) == sorted(p for p, _ in demo.DEMO_BLOCKLIST)
     assert services.blocklist_matches("Join our CRYPTO GIVEAWAY") == ["crypto giveaway"]
+
+
+def test_a_blocklisted_comment_waits_in_the_queue(app, ctx):
+    from portal.comments import services as comments
+
+    consultation = make_consultation()
+    idea = make_idea(consultation, make_user())
+    db.session.add(BlocklistEntry(pattern="casino"))
+    db.session.commit()
+    author = make_user()
+    comment = comments.post_comment(author, idea, "Come to my casino tonight")
+    db.session.commit()
+    assert comment.moderation_state == "pending"
+    case = services.find_case(comment)
+    assert case.held and "blocklist: casino" in case.held_reason
+    views, _total = services.queue()
+    assert [v.target.id for v in views] == [comment.id]
+    assert idea.anchor.comment_count == 0
+    services.restore(make_user(roles=("moderator",)), comment)
+    db.session.commit()
+    assert comment.moderation_state == "published"
+    db.session.refresh(idea.anchor)
+    assert idea.anchor.comment_count == 1
