@@ -107,5 +107,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_POSTING": env.get("RATELIMIT_POSTING", "20 per minute;200 per day"),
         "CONFIRM_TOKEN_MAX_AGE": _int(env, "CONFIRM_TOKEN_MAX_AGE", 2 * 24 * 3600),
         "RESET_TOKEN_MAX_AGE": _int(env, "RESET_TOKEN_MAX_AGE", 3600),
-        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text").strip().lower(),
+        # A lost Redis degrades rate limits to per-process counting instead of failing pages.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "PAGE_CACHE_ENABLED": _flag(env, "PAGE_CACHE_ENABLED", portal_env != "testing"),
+        "PAGE_CACHE_TTL": _int(env, "PAGE_CACHE_TTL", 60),
     }

@@ -20,7 +20,9 @@ def get_queue():
     from redis import Redis
     from rq import Queue
 
-    connection = Redis.from_url(current_app.config["REDIS_URL"])
+    connection = Redis.from_url(
+        current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
+    )
     return Queue(QUEUE_NAME, connection=connection)
 
 
@@ -30,8 +32,14 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     Call it after the database commit: a job must never see half-written data.
     """
     if queue_enabled():
+        from redis.exceptions import RedisError
+
         path = f"{func.__module__}.{func.__qualname__}"
-        return get_queue().enqueue(run_in_app, path, *args, **kwargs)
+        try:
+            return get_queue().enqueue(run_in_app, path, *args, **kwargs)
+        except RedisError:
+            # A lost Redis must not lose the work: run it here, slower but done.
+            log.warning("Redis unavailable; running job %s in-process", path)
     return func(*args, **kwargs)
 
 
