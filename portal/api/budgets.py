@@ -133,10 +133,10 @@ def budget_detail(budget_id: int):
 
 
 document(
-    "/budgets/{id}",
+    "/budgets/{budget_id}",
     "get",
     "A budget: its rules and projects (vote counts only under /results after publication)",
-    parameters=[path_param("id")],
+    parameters=[path_param("budget_id")],
     responses={"200": "The budget", "404": "No such budget"},
     tag=TAG,
 )
@@ -160,11 +160,11 @@ def ballot_get(budget_id: int):
 
 
 document(
-    "/budgets/{id}/ballot",
+    "/budgets/{budget_id}/ballot",
     "get",
     "Your basket (draft) with its running total, and your submitted ballot if any",
     auth=True,
-    parameters=[path_param("id")],
+    parameters=[path_param("budget_id")],
     responses={"200": "Draft and receipt", "401": "Log in first", "404": "No such budget"},
     tag=TAG,
 )
@@ -190,13 +190,13 @@ def ballot_put(budget_id: int):
 
 
 document(
-    "/budgets/{id}/ballot",
+    "/budgets/{budget_id}/ballot",
     "put",
     "Save your basket as a draft. Maximum rules (budget, number of projects, points) are "
     "enforced now; minimum rules at check-out. The answer lists what still blocks check-out.",
     auth=True,
     body="BallotItems",
-    parameters=[path_param("id")],
+    parameters=[path_param("budget_id")],
     responses={
         "200": "Draft saved, with its running total",
         "403": "Ballot phase closed, not verified or not eligible",
@@ -222,12 +222,12 @@ def ballot_checkout(budget_id: int):
 
 
 document(
-    "/budgets/{id}/ballot/checkout",
+    "/budgets/{budget_id}/ballot/checkout",
     "post",
     "Submit your ballot (the body's projects, or else your saved draft); every rule is checked",
     auth=True,
     body="BallotItems",
-    parameters=[path_param("id")],
+    parameters=[path_param("budget_id")],
     responses={
         "201": "Counted: the receipt code and the ballot's fingerprint",
         "403": "Ballot phase closed, not verified or not eligible",
@@ -282,12 +282,12 @@ def budget_results(budget_id: int):
 
 
 document(
-    "/budgets/{id}/results",
+    "/budgets/{budget_id}/results",
     "get",
     "Results after publication: funded projects, votes and why each project was (not) funded. "
     "Query ?rule=NAME computes another rule (see available_rules).",
     parameters=[
-        path_param("id"),
+        path_param("budget_id"),
         {"name": "rule", "in": "query", "required": False, "schema": {"type": "string"}},
     ],
     responses={

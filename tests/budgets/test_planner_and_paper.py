@@ -189,11 +189,11 @@ def test_budget_pages_run_a_fixed_number_of_queries(app, client, ctx, queries):
 
 def test_openapi_documents_the_budget_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
-    assert {"get"} <= set(paths["/budgets/{id}"])
-    assert {"get", "put"} <= set(paths["/budgets/{id}/ballot"])
-    assert "post" in paths["/budgets/{id}/ballot/checkout"]
-    assert "409" in paths["/budgets/{id}/ballot/checkout"]["post"]["responses"]
-    assert "get" in paths["/budgets/{id}/results"]
+    assert {"get"} <= set(paths["/budgets/{budget_id}"])
+    assert {"get", "put"} <= set(paths["/budgets/{budget_id}/ballot"])
+    assert "post" in paths["/budgets/{budget_id}/ballot/checkout"]
+    assert "409" in paths["/budgets/{budget_id}/ballot/checkout"]["post"]["responses"]
+    assert "get" in paths["/budgets/{budget_id}/results"]
 
 
 def test_consultation_api_lists_its_budgets(app, ctx):
