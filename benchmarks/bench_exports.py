@@ -264,6 +264,36 @@ def _baseline(consultation, target: str) -> None:
             writer.writerow(row)
 
 
+class _RssSampler:
+    """Samples this process's resident memory every 20 ms (Linux /proc), for the peak during
+    the task itself (ru_maxrss also counts the imports before it)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.start = self.peak = self.current()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def current(self) -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * self.page
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.current())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current())
+
+
 def run_task(url: str, task: str, per_theme: int, trace: bool) -> dict:
     app = _app(url)
     with app.app_context(), app.test_request_context(base_url="https://portal.example.org"):
@@ -288,17 +318,19 @@ def run_task(url: str, task: str, per_theme: int, trace: bool) -> dict:
             tracemalloc.start()
         started = time.perf_counter()
         pages = None
-        if task == "baseline":
-            _baseline(consultation, target)
-        elif task in ("zip", "json", "xlsx"):
-            with open(target, "wb") as out:
-                services.write_data(consultation, task, out)
-        else:
-            from portal.exports import documents
+        with _RssSampler() as rss:
+            if task == "baseline":
+                _baseline(consultation, target)
+            elif task in ("zip", "json", "xlsx"):
+                with open(target, "wb") as out:
+                    services.write_data(consultation, task, out)
+            else:
+                from portal.exports import documents
 
-            data = services.assemble.assemble(consultation, Settings(ideas_per_theme=per_theme))
-            with open(target, "wb") as out:
-                documents.write(data, task, out)
+                settings = Settings(ideas_per_theme=per_theme)
+                data = services.assemble.assemble(consultation, settings)
+                with open(target, "wb") as out:
+                    documents.write(data, task, out)
         seconds = time.perf_counter() - started
         peak_python = tracemalloc.get_traced_memory()[1] if trace else None
         if trace:
@@ -317,8 +349,8 @@ def run_task(url: str, task: str, per_theme: int, trace: bool) -> dict:
         return {
             "seconds": round(seconds, 2),
             "rss_before_mb": round(before / 1024, 1),
-            "rss_peak_mb": round(after / 1024, 1),
-            "rss_growth_mb": round((after - before) / 1024, 1),
+            "rss_peak_mb": round(max(after * 1024, rss.peak) / 2**20, 1),
+            "rss_growth_mb": round((rss.peak - rss.start) / 2**20, 1),
             "python_peak_mb": round(peak_python / 2**20, 1) if peak_python is not None else None,
             "bytes": size,
             "pages": pages,

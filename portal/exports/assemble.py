@@ -22,7 +22,6 @@ from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, inspect, literal, select, union_all
-from sqlalchemy.orm import aliased
 
 from portal.consultations.models import Consultation, Verification
 from portal.core.html import plain_text
@@ -351,51 +350,37 @@ def assemble(consultation: Consultation, settings: Settings | None = None) -> Vi
 # --- participation -----------------------------------------------------------------------------
 
 
-def comment_targets(consultation: Consultation, tables: _Tables | None = None):
-    """A subquery of the anchors whose comments belong to ``consultation``'s public content:
-    ``anchor_id``, ``kind``, ``target_id`` and ``category_id``."""
+def comment_sources(consultation: Consultation, tables: _Tables | None = None) -> list:
+    """Where the public comments of ``consultation`` are: ``(kind, model, condition)`` for
+    ideas, budget projects and the consultation itself. Each joins comments on its own
+    unique ``anchor_id`` (an index lookup per comment, on every database)."""
     from portal.ideas.models import Idea
 
     tables = tables or _Tables()
-    parts = [
-        select(
-            Idea.anchor_id.label("anchor_id"),
-            literal("idea").label("kind"),
-            Idea.id.label("target_id"),
-            Idea.category_id.label("category_id"),
-        ).where(Idea.consultation_id == consultation.id, Idea.listed()),
-        select(
-            literal(consultation.anchor_id).label("anchor_id"),
-            literal("consultation").label("kind"),
-            literal(consultation.id).label("target_id"),
-            literal(None).label("category_id"),
-        ),
+    sources: list = [
+        ("idea", Idea, (Idea.consultation_id == consultation.id) & Idea.listed()),
+        ("consultation", Consultation, Consultation.id == consultation.id),
     ]
     if "budget_projects" in tables:
         from portal.budgets.models import Budget, Project
 
-        parts.append(
-            select(
-                Project.anchor_id,
-                literal("project"),
-                Project.id,
-                Project.category_id,
-            )
-            .join(Budget, Budget.id == Project.budget_id)
-            .where(Budget.consultation_id == consultation.id, Project.visible())
-        )
-    return union_all(*parts).subquery("targets")
+        in_budgets = select(Budget.id).where(Budget.consultation_id == consultation.id)
+        sources.append(("project", Project, Project.budget_id.in_(in_budgets) & Project.visible()))
+    return sources
 
 
-def visible_comments(targets):
-    """Comments the public sees on ``targets`` (visible, not deleted)."""
+def public_comment_filter(consultation: Consultation, tables: _Tables | None = None):
+    """SQL condition for "a comment the public sees on this consultation's content": visible,
+    not deleted, on a listed idea, a visible project or the consultation itself."""
     from portal.comments.models import Comment
 
-    return (
-        select(Comment)
-        .join(targets, targets.c.anchor_id == Comment.target_anchor_id)
-        .where(Comment.visible(), Comment.deleted_at.is_(None))
+    anchors = union_all(
+        *(
+            select(model.anchor_id).where(where)
+            for _k, model, where in comment_sources(consultation, tables)
+        )
     )
+    return Comment.target_anchor_id.in_(anchors) & Comment.visible() & Comment.deleted_at.is_(None)
 
 
 def _per_day(column, *where, join=None) -> dict[date, int]:
@@ -419,12 +404,10 @@ def _participation(
     from portal.ideas.models import Idea, Support
 
     listed = (Idea.consultation_id == consultation.id) & Idea.listed()
-    targets = comment_targets(consultation, tables)
-    comment_where = (Comment.visible(), Comment.deleted_at.is_(None))
-    comment_join = Comment.__table__.join(targets, targets.c.anchor_id == Comment.target_anchor_id)
+    public_comments = public_comment_filter(consultation, tables)
 
     ideas_by_day = _per_day(Idea.created_at, listed)
-    comments_by_day = _per_day(Comment.created_at, *comment_where, join=comment_join)
+    comments_by_day = _per_day(Comment.created_at, public_comments)
     supports_by_day = _per_day(
         Support.created_at,
         Support.consultation_id == consultation.id,
@@ -434,9 +417,7 @@ def _participation(
 
     people = [
         select(Idea.author_id.label("person")).where(listed, Idea.author_id.is_not(None)),
-        select(Comment.author_id)
-        .select_from(comment_join)
-        .where(*comment_where, Comment.author_id.is_not(None)),
+        select(Comment.author_id).where(public_comments, Comment.author_id.is_not(None)),
         select(Support.user_id)
         .join(Idea, Idea.id == Support.idea_id)
         .where(Support.consultation_id == consultation.id, listed),
@@ -624,9 +605,7 @@ def _themes(
         )
 
     # The strongest arguments: the most up-voted visible comments for and against, per theme.
-    targets = comment_targets(consultation, tables)
-    idea_alias = aliased(Idea)
-    argument_theme = func.coalesce(idea_alias.category_id, NO_THEME)
+    argument_theme = func.coalesce(Idea.category_id, NO_THEME)
     arg_rank = (
         func.row_number()
         .over(
@@ -637,9 +616,9 @@ def _themes(
     )
     ranked_args = (
         select(Comment.id.label("comment_id"), arg_rank)
-        .join(targets, targets.c.anchor_id == Comment.target_anchor_id)
-        .join(idea_alias, idea_alias.anchor_id == Comment.target_anchor_id)
+        .join(Idea, Idea.anchor_id == Comment.target_anchor_id)
         .where(
+            listed,
             Comment.visible(),
             Comment.deleted_at.is_(None),
             Comment.stance.in_(STANCES),
@@ -891,7 +870,7 @@ def hidden_counts(consultation: Consultation, tables: _Tables | None = None):
     """Items hidden by moderation, per reason and kind, and the number waiting for review."""
     from portal.comments.models import Comment
     from portal.ideas.models import Idea
-    from portal.moderation.visibility import HIDDEN, PENDING
+    from portal.moderation.visibility import HIDDEN, PENDING, PUBLISHED
 
     tables = tables or _Tables()
     state_reason = []
@@ -900,8 +879,6 @@ def hidden_counts(consultation: Consultation, tables: _Tables | None = None):
     ).where(Idea.consultation_id == consultation.id)
     state_reason.append(idea_rows)
     # Comments on any of the consultation's content, whatever that content's own state.
-    from portal.core.anchors import Anchor  # noqa: F401 - keeps the mapper configured
-
     own = [
         select(Idea.anchor_id.label("anchor_id")).where(Idea.consultation_id == consultation.id),
         select(literal(consultation.anchor_id)),
@@ -920,10 +897,10 @@ def hidden_counts(consultation: Consultation, tables: _Tables | None = None):
             .join(Budget, Budget.id == Project.budget_id)
             .where(Budget.consultation_id == consultation.id)
         )
-    anchors = union_all(*own).subquery("own_anchors")
     state_reason.append(
-        select(literal("comment"), Comment.moderation_state, Comment.hidden_reason).join(
-            anchors, anchors.c.anchor_id == Comment.target_anchor_id
+        select(literal("comment"), Comment.moderation_state, Comment.hidden_reason).where(
+            Comment.target_anchor_id.in_(union_all(*own)),
+            Comment.moderation_state != PUBLISHED,
         )
     )
     everything = union_all(*state_reason).subquery("moderated")

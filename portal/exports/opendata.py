@@ -96,13 +96,24 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def pseudonym(consultation: Consultation, user_id: int | None) -> str | None:
-    """A stable, anonymous label for a person inside one consultation."""
-    if user_id is None:
-        return None
+def pseudonyms(consultation: Consultation) -> Callable[[int | None], str | None]:
+    """A function giving each person a stable, anonymous label inside ``consultation``: an
+    HMAC of the person's id keyed by the portal's secret, so labels cannot be reversed or
+    linked across consultations."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
-    message = f"portal-open-data:{consultation.id}:{user_id}".encode()
-    return "p-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:12]
+    prefix = f"portal-open-data:{consultation.id}:"
+    cache: dict[int, str] = {}
+
+    def pseudonym(user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        found = cache.get(user_id)
+        if found is None:
+            digest = hmac.new(key, f"{prefix}{user_id}".encode(), hashlib.sha256).hexdigest()
+            found = cache[user_id] = "p-" + digest[:12]
+        return found
+
+    return pseudonym
 
 
 def _stream(stmt) -> Iterator:
@@ -120,6 +131,7 @@ def build_package(consultation: Consultation) -> Package:
     from portal.ideas.models import Idea, Support
 
     tables = assemble._Tables()
+    pseudonym = pseudonyms(consultation)
     names = {c.id: c.name for c in consultation.categories}
     districts = {d.id: d.name for d in consultation.districts}
     shows_supports = assemble.supports_visible(consultation)
@@ -170,54 +182,55 @@ def build_package(consultation: Consultation) -> Package:
                 _iso(row.created_at),
                 _iso(row.first_answered_at),
                 row.merged_into_id,
-                pseudonym(consultation, row.author_id),
+                pseudonym(row.author_id),
             )
 
     def idea_count():
         return db.session.scalar(select(func.count(Idea.id)).where(listed)) or 0
 
-    targets = assemble.comment_targets(consultation, tables)
+    sources = assemble.comment_sources(consultation, tables)
 
     def comment_rows():
-        stmt = (
-            select(
-                Comment.id,
-                targets.c.kind,
-                targets.c.target_id,
-                Comment.parent_id,
-                Comment.stance,
-                Comment.body,
-                Comment.up_count,
-                Comment.down_count,
-                Comment.created_at,
-                Comment.edited_at,
-                Comment.author_id,
+        # One statement per kind of content: each joins on that table's unique anchor_id.
+        for kind, model, where in sources:
+            stmt = (
+                select(
+                    Comment.id,
+                    model.id.label("target_id"),
+                    Comment.parent_id,
+                    Comment.stance,
+                    Comment.body,
+                    Comment.up_count,
+                    Comment.down_count,
+                    Comment.created_at,
+                    Comment.edited_at,
+                    Comment.author_id,
+                )
+                .join(model, model.anchor_id == Comment.target_anchor_id)
+                .where(where, Comment.visible(), Comment.deleted_at.is_(None))
+                .order_by(Comment.id)
             )
-            .join(targets, targets.c.anchor_id == Comment.target_anchor_id)
-            .where(Comment.visible(), Comment.deleted_at.is_(None))
-            .order_by(Comment.id)
-        )
-        for row in _stream(stmt):
-            yield (
-                row.id,
-                row.kind,
-                row.target_id,
-                row.parent_id,
-                row.stance,
-                row.body,
-                row.up_count,
-                row.down_count,
-                _iso(row.created_at),
-                row.edited_at is not None,
-                pseudonym(consultation, row.author_id),
-            )
+            for row in _stream(stmt):
+                yield (
+                    row.id,
+                    kind,
+                    row.target_id,
+                    row.parent_id,
+                    row.stance,
+                    row.body,
+                    row.up_count,
+                    row.down_count,
+                    _iso(row.created_at),
+                    row.edited_at is not None,
+                    pseudonym(row.author_id),
+                )
 
     def comment_count():
         return (
             db.session.scalar(
-                select(func.count(Comment.id))
-                .join(targets, targets.c.anchor_id == Comment.target_anchor_id)
-                .where(Comment.visible(), Comment.deleted_at.is_(None))
+                select(func.count(Comment.id)).where(
+                    assemble.public_comment_filter(consultation, tables)
+                )
             )
             or 0
         )
