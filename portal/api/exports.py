@@ -88,10 +88,13 @@ def open_data_table(slug: str, name: str):
         yield json.dumps([{"name": c.name, "type": c.type} for c in resource.columns])
         yield ', "items": ['
         stop = None if limit is None else offset + limit
-        rows = itertools.islice(resource.rows(), offset, stop)
-        for index, row in enumerate(rows):
-            item = {n: opendata._iso(v) for n, v in zip(names, row, strict=True)}
-            yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False)
+        source = resource.rows()
+        try:
+            for index, row in enumerate(itertools.islice(source, offset, stop)):
+                item = {n: opendata._iso(v) for n, v in zip(names, row, strict=True)}
+                yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False)
+        finally:
+            source.close()  # ends the server-side cursor when a limit stops early
         yield "\n]}\n"
 
     return Response(stream_with_context(body()), mimetype="application/json")

@@ -117,7 +117,13 @@ def pseudonyms(consultation: Consultation) -> Callable[[int | None], str | None]
 
 
 def _stream(stmt) -> Iterator:
-    return db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
+    """Rows of ``stmt`` in batches (a server-side cursor on PostgreSQL), closed even when the
+    reader stops early."""
+    result = db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 # --- the tables -------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_control_characters_and_markup_in_user_text_are_harmless(world):
     from portal.extensions import db
 
     world.ideas[0].title = "Trees\x0b <b>now</b> & =SUM(A1)"
-    world.ideas[0].body = "Body with \x00 a NUL and <script>alert(1)</script>"
+    world.ideas[0].body = "Body with \x01 a control character and <script>alert(1)</script>"
     db.session.commit()
     data = _data(world)
     for fmt in documents.FORMATS:  # DOCX and ODT would raise on characters XML forbids
