@@ -26,6 +26,7 @@ from portal.core.permissions import has_role
 from portal.extensions import db
 from portal.ideas import search
 from portal.ideas.models import ADDRESS_MAX, BODY_MAX, CLOSED_STATUSES, TITLE_MAX, Idea, Support
+from portal.moderation.services import screen_new_post
 from portal.moderation.visibility import PENDING, PUBLISHED
 
 SORTS = ("newest", "supported", "commented", "random")
@@ -295,17 +296,6 @@ def _validate(consultation: Consultation, data: IdeaData) -> None:
         raise ValidationFailed(fields=errors)
 
 
-def _premoderate(author: User, consultation: Consultation) -> bool:
-    if not consultation.premoderate_new_accounts or is_staff(author):
-        return False
-    earlier = db.session.scalar(
-        select(func.count(Idea.id)).where(
-            Idea.author_id == author.id, Idea.moderation_state == PUBLISHED
-        )
-    )
-    return not earlier
-
-
 def create_idea(author: User, consultation: Consultation, data: IdeaData) -> Idea:
     """Raises PhaseClosed (outside the ideas phase) or ValidationFailed. The author follows
     the new idea."""
@@ -323,7 +313,8 @@ def create_idea(author: User, consultation: Consultation, data: IdeaData) -> Ide
         address=data.address,
         cost=data.cost,
         status="published",
-        moderation_state=PENDING if _premoderate(author, consultation) else PUBLISHED,
+        # The blocklist, link limits and first-post pre-moderation, as for comments.
+        moderation_state=screen_new_post(author, consultation, f"{data.title}\n{data.body}"),
     )
     db.session.add(idea)
     db.session.flush()
