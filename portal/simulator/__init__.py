@@ -36,10 +36,14 @@ def consultation_simulators(consultation: Any) -> list:
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.core.navigation import register_nav
     from portal.simulator import models, views  # noqa: F401 - registers the tables
 
     app.register_blueprint(views.bp)
     app.jinja_env.globals["consultation_simulators"] = consultation_simulators
+    register_nav(app, "simulator.index", _l("Budget simulators"), order=45)
     try:
         from portal.consultations.services import register_api_extra
     except ImportError:  # the consultations capability without its API hook
