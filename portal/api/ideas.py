@@ -17,6 +17,7 @@ from portal.extensions import db, limiter
 from portal.ideas import services
 from portal.ideas.models import Idea
 from portal.ideas.views import _posting_limit, filters_from
+from portal.moderation.limits import posting_limits
 
 
 def _iso(value) -> str | None:
@@ -148,7 +149,7 @@ def _idea_data(body: dict, idea: Idea | None = None) -> services.IdeaData:
 
 @bp.post("/consultations/<slug>/ideas")
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def create_idea(slug: str):
     consultation = consultation_services.get_by_slug(slug, current_user)
     idea = services.create_idea(current_user, consultation, _idea_data(json_body()))
@@ -204,7 +205,7 @@ def _support_answer(idea: Idea, supported: bool, status: int):
 
 @bp.post("/ideas/<int:idea_id>/support")
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def add_support(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
     services.add_support(current_user, idea)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,14 +20,11 @@ from portal.comments.models import MAX_DEPTH, Comment
 from portal.core.anchors import Anchored
 from portal.core.errors import Forbidden, PortalError
 from portal.core.permissions import LOGIN, PUBLIC, access
-from portal.extensions import db, limiter
+from portal.extensions import db
+from portal.moderation.limits import posting_limits
 from portal.notifications import services as notifications
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
-
-
-def _posting_limit() -> str:
-    return current_app.config["RATELIMIT_POSTING"]
 
 
 # --- the section shown inside content pages --------------------------------------------------
@@ -121,7 +118,7 @@ def _form_page(form, target, parent=None, status=422, error: PortalError | None 
 
 @bp.route("/on/<int:anchor_id>", methods=["POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def post(anchor_id: int):
     target = services.target_for_anchor(anchor_id)
     form = CommentForm()
@@ -183,7 +180,7 @@ def thread(comment_id: int):
 
 @bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def edit(comment_id: int):
     comment = services.get_comment(comment_id)
     if not may_edit(comment):
@@ -227,7 +224,7 @@ def delete(comment_id: int):
 
 @bp.route("/<int:comment_id>/vote", methods=["POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def vote(comment_id: int):
     comment = services.get_comment(comment_id)
     form = EmptyForm()

@@ -25,10 +25,11 @@ from portal.core.errors import PortalError
 from portal.core.html import plain_text
 from portal.core.pagination import Page
 from portal.core.permissions import LOGIN, PUBLIC, access
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.ideas import services
 from portal.ideas.forms import IdeaForm, WithdrawForm
 from portal.ideas.models import Idea
+from portal.moderation.limits import posting_limits
 
 bp = Blueprint("ideas", __name__)
 PER_PAGE = 20
@@ -113,7 +114,7 @@ def _show_error(form: IdeaForm, error: PortalError) -> None:
 
 @bp.route("/consultations/<slug>/ideas/new", methods=["GET", "POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def create(slug: str):
     consultation = consultation_services.get_by_slug(slug, current_user)
     require_phase(consultation, "propose")  # a closed phase: the error page says why
@@ -178,7 +179,7 @@ def show(idea_id: int):
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def edit(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
     consultation = idea.consultation
@@ -237,7 +238,7 @@ def withdraw(idea_id: int):
 
 @bp.route("/ideas/<int:idea_id>/support", methods=["POST"])
 @access(LOGIN)
-@limiter.limit(_posting_limit, methods=["POST"])
+@posting_limits
 def support(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
     want = request.form.get("action", "toggle")

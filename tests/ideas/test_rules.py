@@ -211,3 +211,25 @@ def test_bad_input_is_422_not_500(client, ctx):
         {"title": "Fine title", "body": "Fine body text here", "category": "abc", "cost": "x"},
     )
     assert response.status_code == 422
+
+
+def test_posting_is_limited_per_person_whatever_the_address(app, client, ctx):
+    consultation = make_consultation(open_phases=("ideas",))
+    person = make_user()
+    client.login(person.email)
+    old = app.config["RATELIMIT_POSTING"]
+    app.config["RATELIMIT_POSTING"] = "2 per minute"
+    try:
+        statuses = []
+        titles = ("Benches along the river", "Free bicycle repair day", "Library night hours")
+        for title, address in zip(titles, ("10.0.0.1", "10.0.0.2", "10.0.0.3"), strict=True):
+            data = dict(NEW_IDEA, title=title,
+                        category=str(consultation.categories[0].id))
+            response = client.form(f"/consultations/{consultation.slug}/ideas/new", data,
+                                   environ_base={"REMOTE_ADDR": address})
+            statuses.append(response.status_code)
+    finally:
+        app.config["RATELIMIT_POSTING"] = old
+    assert statuses[:2] == [302, 302]
+    assert statuses[2] == 429
+    assert db.session.scalar(db.select(db.func.count(Idea.id))) == 2
