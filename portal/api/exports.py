@@ -242,11 +242,11 @@ def export_job(job_id: int):
 
 
 document(
-    "/exports/jobs/{id}",
+    "/exports/jobs/{job_id}",
     "get",
     "An export job's state and progress, with the download link when done (planners)",
     auth=True,
-    parameters=[path_param("id")],
+    parameters=[path_param("job_id")],
     responses={"200": "The job", "404": "No such job"},
     tag=TAG,
 )
