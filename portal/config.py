@@ -105,6 +105,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_POSTING": env.get("RATELIMIT_POSTING", "20 per minute;200 per day"),
+        "RATELIMIT_REPORTS": env.get("RATELIMIT_REPORTS", "10 per minute;100 per day"),
+        # Generated exports; the web app and every worker must share this folder.
+        "EXPORTS_DIR": env.get("EXPORTS_DIR", str(INSTANCE / "exports")),
         "CONFIRM_TOKEN_MAX_AGE": _int(env, "CONFIRM_TOKEN_MAX_AGE", 2 * 24 * 3600),
         "RESET_TOKEN_MAX_AGE": _int(env, "RESET_TOKEN_MAX_AGE", 3600),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
