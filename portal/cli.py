@@ -11,7 +11,6 @@ import sys
 import click
 from flask.cli import AppGroup, with_appcontext
 
-
 DATABASE_PB_COMMANDS = ("import", "export")
 
 

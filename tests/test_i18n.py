@@ -35,9 +35,7 @@ def untranslated_text(source: str) -> list[str]:
 
 
 def _templates():
-    return sorted(
-        p for p in TEMPLATES.rglob("*") if p.suffix in {".html", ".txt", ".xml", ".svg"}
-    )
+    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in {".html", ".txt", ".xml", ".svg"})
 
 
 def test_the_checker_finds_unmarked_text():

@@ -223,10 +223,12 @@ def test_posting_is_limited_per_person_whatever_the_address(app, client, ctx):
         statuses = []
         titles = ("Benches along the river", "Free bicycle repair day", "Library night hours")
         for title, address in zip(titles, ("10.0.0.1", "10.0.0.2", "10.0.0.3"), strict=True):
-            data = dict(NEW_IDEA, title=title,
-                        category=str(consultation.categories[0].id))
-            response = client.form(f"/consultations/{consultation.slug}/ideas/new", data,
-                                   environ_base={"REMOTE_ADDR": address})
+            data = dict(NEW_IDEA, title=title, category=str(consultation.categories[0].id))
+            response = client.form(
+                f"/consultations/{consultation.slug}/ideas/new",
+                data,
+                environ_base={"REMOTE_ADDR": address},
+            )
             statuses.append(response.status_code)
     finally:
         app.config["RATELIMIT_POSTING"] = old
