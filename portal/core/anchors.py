@@ -8,10 +8,12 @@ anchor knows its ``kind``, and :meth:`Anchor.target` leads back to the content.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ForeignKey, Integer, String, event, select
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from portal.extensions import db
 
@@ -89,3 +91,22 @@ class Anchored:
 def _create_anchor(target: Anchored, args: tuple, kwargs: dict) -> None:
     if "anchor" not in kwargs and "anchor_id" not in kwargs:
         target.anchor = Anchor(kind=type(target).anchor_kind)
+
+
+def load_targets(session: Session, anchor_ids: Iterable[int | None]) -> dict[int, Anchored]:
+    """The content of many anchors, with one query per kind of content (no query per row)."""
+    ids = {i for i in anchor_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Anchor.id, Anchor.kind).where(Anchor.id.in_(ids))).all()
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for anchor_id, kind in rows:
+        by_kind[kind].append(anchor_id)
+    found: dict[int, Anchored] = {}
+    for kind, kind_ids in by_kind.items():
+        cls = ANCHORED_CLASSES.get(kind)
+        if cls is None:
+            continue
+        for obj in session.scalars(select(cls).where(cls.anchor_id.in_(kind_ids))):
+            found[obj.anchor_id] = obj
+    return found

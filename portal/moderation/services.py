@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User, UserRole, new_session_token
-from portal.core.anchors import ANCHORED_CLASSES, Anchor, Anchored
+from portal.core.anchors import ANCHORED_CLASSES, Anchored, load_targets
 from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
 from portal.core.html import count_links
 from portal.core.models import utcnow
@@ -221,25 +221,6 @@ def load_target(kind: str, target_id: Any) -> Any:
     if target is None:
         raise NotFound()
     return target
-
-
-def load_targets(session: Session, anchor_ids: Iterable[int | None]) -> dict[int, Anchored]:
-    """The content of many anchors, with one query per kind of content."""
-    ids = {i for i in anchor_ids if i is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(Anchor.id, Anchor.kind).where(Anchor.id.in_(ids))).all()
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for anchor_id, kind in rows:
-        by_kind[kind].append(anchor_id)
-    found: dict[int, Anchored] = {}
-    for kind, kind_ids in by_kind.items():
-        cls = ANCHORED_CLASSES.get(kind)
-        if cls is None:
-            continue
-        for obj in session.scalars(select(cls).where(cls.anchor_id.in_(kind_ids))):
-            found[obj.anchor_id] = obj
-    return found
 
 
 def target_of_case(case: ModerationCase) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
-from portal.core.anchors import ANCHORED_CLASSES, Anchor, Anchored
+from portal.core.anchors import Anchor, Anchored, load_targets
 from portal.core.errors import NotFound, PortalError, ValidationFailed
 from portal.core.models import utcnow
 from portal.extensions import db
@@ -229,25 +229,6 @@ def list_notifications(
         .offset(offset)
     ).all()
     return list(rows), total
-
-
-def load_targets(session: Session, anchor_ids: Iterable[int | None]) -> dict[int, Anchored]:
-    """The content of many anchors, with one query per kind of content."""
-    ids = {i for i in anchor_ids if i is not None}
-    if not ids:
-        return {}
-    kinds = session.execute(select(Anchor.id, Anchor.kind).where(Anchor.id.in_(ids))).all()
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for anchor_id, kind in kinds:
-        by_kind[kind].append(anchor_id)
-    found: dict[int, Anchored] = {}
-    for kind, kind_ids in by_kind.items():
-        cls = ANCHORED_CLASSES.get(kind)
-        if cls is None:
-            continue
-        for obj in session.scalars(select(cls).where(cls.anchor_id.in_(kind_ids))):
-            found[obj.anchor_id] = obj
-    return found
 
 
 def _source_visible(source: Anchored | None) -> bool:
