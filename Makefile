@@ -29,11 +29,10 @@ translations: $(MO_FILES)
 
 ## make extract-messages: refresh the catalogue template and merge it into every language
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-location \
-		--sort-output -o $(TRANSLATIONS)/messages.pot .
-	for po in $(PO_FILES); do \
-		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -o $$po --no-fuzzy-matching; \
-	done
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 -k lazy_pgettext:1c,2 \
+		--no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--no-fuzzy-matching --ignore-obsolete
 
 $(INSTANCE)/secret_key:
 	mkdir -p $(INSTANCE)

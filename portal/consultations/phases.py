@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from portal.consultations.models import Consultation
@@ -18,8 +18,9 @@ from portal.core.models import utcnow
 PHASE_LABELS = {
     "ideas": _l("Ideas"),
     "discussion": _l("Discussion"),
-    "support": _l("Support"),
-    "ballot": _l("Ballot"),
+    # A context keeps the phase names apart from the "Support" button and a "Ballot" paper.
+    "support": lazy_pgettext("phase", "Support"),
+    "ballot": lazy_pgettext("phase", "Ballot"),
     "results": _l("Results"),
     "implementation": _l("Implementation"),
 }

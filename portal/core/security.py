@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, g, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -69,4 +70,9 @@ def init_security(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         headers["X-Request-ID"] = g.get("request_id", "")
+        if response.mimetype == "text/html" or response.is_json:
+            # Pages and messages are in the chosen language, which may come from the
+            # browser's Accept-Language: say so, and tell caches the answer depends on it.
+            headers.setdefault("Content-Language", str(get_locale() or "en"))
+            response.vary.update(("Accept-Language", "Cookie"))
         return response

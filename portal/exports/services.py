@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -306,10 +307,25 @@ class _Progress:
 
 
 def run_job(job_id: int) -> None:
-    """Make the job's file (called by the worker, or in-process without Redis)."""
+    """Make the job's file (called by the worker, or in-process without Redis), in the
+    language of the planner who asked for it: a worker has no request to take one from."""
     job = db.session.get(ExportJob, job_id)
     if job is None or job.status not in ("queued", "running"):
         return
+    with force_locale(_requester_locale(job)):
+        _make_file(job)
+    _prune(job_id)
+
+
+def _requester_locale(job: ExportJob) -> str:
+    from portal.accounts.models import User
+
+    requester = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    return getattr(requester, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _make_file(job: ExportJob) -> None:
+    job_id = job.id
     consultation = job.consultation
     kind, fmt = job.kind, job.format
     _record(job_id, status="running", started_at=utcnow(), progress=1, stage="reading")
@@ -355,7 +371,6 @@ def run_job(job_id: int) -> None:
         )
     finally:
         db.session.rollback()  # end the read transaction; the job row was written apart
-    _prune(job_id)
 
 
 def _prune(job_id: int) -> None:

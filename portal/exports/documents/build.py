@@ -52,15 +52,9 @@ def status_label(status: str) -> str:
 
 
 def phase_label(kind: str) -> str:
-    labels = {
-        "ideas": _("Ideas"),
-        "discussion": _("Discussion"),
-        "support": _("Support"),
-        "ballot": _("Ballot"),
-        "results": _("Results"),
-        "implementation": _("Implementation"),
-    }
-    return labels.get(kind, kind)
+    from portal.consultations.phases import PHASE_LABELS
+
+    return str(PHASE_LABELS.get(kind, kind))
 
 
 def reason_label(reason: str) -> str:
