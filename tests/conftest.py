@@ -22,6 +22,7 @@ from portal.migrate import upgrade
 
 os.environ["PORTAL_ENV"] = "testing"  # before any app is built
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
 
 def _free_port() -> int:
@@ -156,9 +157,12 @@ class PortalClient(FlaskClient):
     """A test client that sends the CSRF token the way a browser form or script would."""
 
     def csrf_token(self) -> str:
-        page = self.get("/").get_data(as_text=True)
-        match = CSRF_META.search(page)
-        assert match, "no CSRF meta tag on the home page"
+        """The session's token: from the meta tag of a signed-in page, else from the log-in
+        form (pages for visitors carry none, so that they can be cached)."""
+        match = CSRF_META.search(self.get("/").get_data(as_text=True))
+        if match is None:
+            match = CSRF_INPUT.search(self.get("/login").get_data(as_text=True))
+        assert match, "no CSRF token on the home or log-in page"
         return match.group(1)
 
     def form(self, url: str, data: dict | None = None, **kwargs):

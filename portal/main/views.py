@@ -27,17 +27,20 @@ def home():
     )
 
 
-@bp.route("/language", methods=["POST"])
+@bp.route("/language", methods=["GET", "POST"])
 @access(PUBLIC)
 def set_language():
-    """Remember the chosen language in the session (and the profile, when signed in)."""
-    locale = request.form.get("locale", "")
+    """Remember the chosen language in the session; a POST (CSRF-checked, signed in) also
+    saves it in the profile. A GET only changes the visitor's own display language, like a
+    ``?locale=`` link: nothing another site could abuse."""
+    values = request.form if request.method == "POST" else request.args
+    locale = values.get("locale", "")
     if locale in current_app.config["LOCALES"]:
         session["locale"] = locale
-        if current_user.is_authenticated:
+        if request.method == "POST" and current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    return redirect(safe_next(request.form.get("next")), 303)
+    return redirect(safe_next(values.get("next")), 303)
 
 
 @bp.route("/healthz")

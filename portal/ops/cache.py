@@ -59,7 +59,9 @@ WRITE_PREFIXES = (
     "alter",
     "copy",
 )
-SESSION_WRITABLE = {"csrf_token"}  # the only session key a cacheable page may add
+# Session keys a cacheable page may add: the CSRF token, and Flask-Login's "_fresh" mark that
+# its session protection sets on the first request of a visitor who has a session (a language).
+SESSION_WRITABLE = {"csrf_token", "_fresh"}
 STORED_HEADERS = ("Content-Type", "Content-Language")
 
 
