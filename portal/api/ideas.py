@@ -188,19 +188,17 @@ def withdraw_idea(idea_id: int):
     return jsonify(idea_json(idea, True))
 
 
-def _support_answer(idea: Idea, supported: bool, status: int):
-    db.session.refresh(idea)
+def _support_answer(idea: Idea, state: services.SupportState) -> dict:
+    """Built before the commit from what the transaction already read: no query after it."""
     visible = services.support_counts_visible(idea.consultation, current_user)
-    return jsonify(
-        {
-            "idea": idea.id,
-            "supported": supported,
-            "support_count": idea.support_count if visible else None,
-            "is_qualified": idea.is_qualified,
-            "supports_used": services.supports_used(current_user, idea.consultation),
-            "support_limit": idea.consultation.support_limit,
-        }
-    ), status
+    return {
+        "idea": idea.id,
+        "supported": state.supported,
+        "support_count": state.support_count if visible else None,
+        "is_qualified": state.is_qualified,
+        "supports_used": state.supports_used,
+        "support_limit": state.support_limit,
+    }
 
 
 @bp.post("/ideas/<int:idea_id>/support")
@@ -208,9 +206,9 @@ def _support_answer(idea: Idea, supported: bool, status: int):
 @posting_limits
 def add_support(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
-    services.add_support(current_user, idea)
+    answer = _support_answer(idea, services.add_support(current_user, idea))
     db.session.commit()
-    return _support_answer(idea, True, 201)
+    return jsonify(answer), 201
 
 
 @bp.delete("/ideas/<int:idea_id>/support")
@@ -218,9 +216,9 @@ def add_support(idea_id: int):
 @limiter.limit(_posting_limit, methods=["DELETE"])
 def remove_support(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
-    services.remove_support(current_user, idea)
+    answer = _support_answer(idea, services.remove_support(current_user, idea))
     db.session.commit()
-    return _support_answer(idea, False, 200)
+    return jsonify(answer), 200
 
 
 SCHEMAS["IdeaInput"] = {

@@ -72,7 +72,10 @@ def init_security(app: Flask) -> None:
         headers["X-Request-ID"] = g.get("request_id", "")
         if response.mimetype == "text/html" or response.is_json:
             # Pages and messages are in the chosen language, which may come from the
-            # browser's Accept-Language: say so, and tell caches the answer depends on it.
-            headers.setdefault("Content-Language", str(get_locale() or "en"))
+            # browser's Accept-Language: tell caches the answer depends on it, and say which
+            # language a page is in (rendering it already chose the language: no extra work;
+            # JSON is left alone so that an API answer reloads nothing after its commit).
             response.vary.update(("Accept-Language", "Cookie"))
+            if response.mimetype == "text/html":
+                headers.setdefault("Content-Language", str(get_locale() or "en"))
         return response

@@ -12,8 +12,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Select, case, cast, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.consultations import services as consultation_services
@@ -80,7 +80,10 @@ def can_see(user: Any, idea: Idea) -> bool:
 
 def get_idea(idea_id: int, viewer: Any = None) -> Idea:
     """Raises NotFound when it does not exist or ``viewer`` may not see it."""
-    idea = db.session.get(Idea, idea_id)
+    # Its consultation and phases come along: every action on an idea checks the phase.
+    idea = db.session.get(
+        Idea, idea_id, options=[joinedload(Idea.consultation).joinedload(Consultation.phases)]
+    )
     if idea is None or not can_see(viewer, idea):
         raise NotFound(str(_l("There is no idea at this address.")))
     return idea
@@ -422,46 +425,98 @@ def _qualified_after(count_expr, consultation: Consultation):
     return case((count_expr >= threshold, True), else_=False)
 
 
-def add_support(user: User, idea: Idea) -> Support:
+@dataclass(frozen=True)
+class SupportState:
+    """What a person sees after supporting or withdrawing: read inside the transaction, so
+    the answer needs no query after the commit."""
+
+    supported: bool
+    support_count: int
+    is_qualified: bool
+    supports_used: int
+    support_limit: int | None
+
+
+def _insert_support(user: User, idea: Idea) -> bool:
+    """One INSERT that does nothing when the person already supports the idea (the UNIQUE
+    constraint decides, also between concurrent requests); True when a row was added."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(Support)
+        .values(idea_id=idea.id, user_id=user.id, consultation_id=idea.consultation_id)
+        .on_conflict_do_nothing()
+        .returning(Support.id)
+    )
+    return db.session.execute(statement).first() is not None
+
+
+def _move_count(idea: Idea, step: int) -> tuple[int, bool]:
+    """Add ``step`` to the idea's counter in the database (atomic, no read first) and put the
+    new values on the loaded idea without another SELECT."""
+    condition = [Idea.id == idea.id] + ([Idea.support_count > 0] if step < 0 else [])
+    row = db.session.execute(
+        update(Idea)
+        .where(*condition)
+        .values(
+            support_count=Idea.support_count + step,
+            is_qualified=_qualified_after(Idea.support_count + step, idea.consultation),
+        )
+        .returning(Idea.support_count, Idea.is_qualified)
+        .execution_options(synchronize_session=False)
+    ).first()
+    count, qualified = row if row is not None else (0, idea.is_qualified)
+    set_committed_value(idea, "support_count", count)
+    set_committed_value(idea, "is_qualified", qualified)
+    return count, bool(qualified)
+
+
+def _state(user: User, idea: Idea, supported: bool, used: int | None) -> SupportState:
+    consultation = idea.consultation
+    if used is None:
+        used = supports_used(user, consultation)
+    return SupportState(
+        supported=supported,
+        support_count=idea.support_count,
+        is_qualified=bool(idea.is_qualified),
+        supports_used=used,
+        support_limit=consultation.support_limit,
+    )
+
+
+def add_support(user: User, idea: Idea) -> SupportState:
     """Raises PhaseClosed, NotVerified, SupportLimitReached, Conflict (already supported)."""
     _check_supportable(user, idea)
     consultation = idea.consultation
-    _lock_person(user)
     limit = consultation.support_limit
-    if limit and supports_used(user, consultation) >= limit:
-        raise SupportLimitReached(
-            str(
-                _l(
-                    "You have used all %(n)d of your supports in this consultation. "
-                    "Withdraw one to support another idea.",
-                    n=limit,
+    used = None
+    if limit:
+        _lock_person(user)  # only a limit needs one person's supports counted serially
+        used = supports_used(user, consultation)
+        if used >= limit:
+            raise SupportLimitReached(
+                str(
+                    _l(
+                        "You have used all %(n)d of your supports in this consultation. "
+                        "Withdraw one to support another idea.",
+                        n=limit,
+                    )
                 )
             )
-        )
-    support = Support(idea_id=idea.id, user_id=user.id, consultation_id=consultation.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(support)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(str(_l("You already support this idea."))) from exc
-    db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id)
-        .values(
-            support_count=Idea.support_count + 1,
-            is_qualified=_qualified_after(Idea.support_count + 1, consultation),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(idea, ["support_count", "is_qualified"])
-    return support
+    if not _insert_support(user, idea):
+        raise Conflict(str(_l("You already support this idea.")))
+    _move_count(idea, +1)
+    return _state(user, idea, True, None if used is None else used + 1)
 
 
-def remove_support(user: User, idea: Idea) -> None:
+def remove_support(user: User, idea: Idea) -> SupportState:
     """Raises PhaseClosed (supports are final once the phase ends) or Conflict (no support)."""
     _check_supportable(user, idea)
-    _lock_person(user)
+    if idea.consultation.support_limit:
+        _lock_person(user)
     removed = db.session.execute(
         delete(Support)
         .where(Support.idea_id == idea.id, Support.user_id == user.id)
@@ -469,16 +524,8 @@ def remove_support(user: User, idea: Idea) -> None:
     ).rowcount
     if removed != 1:
         raise Conflict(str(_l("You do not support this idea.")))
-    db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.support_count > 0)
-        .values(
-            support_count=Idea.support_count - 1,
-            is_qualified=_qualified_after(Idea.support_count - 1, idea.consultation),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(idea, ["support_count", "is_qualified"])
+    _move_count(idea, -1)
+    return _state(user, idea, False, None)
 
 
 def toggle_support(user: User, idea: Idea) -> bool:

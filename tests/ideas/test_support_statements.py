@@ -1,0 +1,54 @@
+"""A support is the most frequent write of a busy consultation: it runs a small, fixed number
+of SQL statements whatever the data size, with no reload after the commit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from portal.extensions import db
+from tests.factories import make_user
+from tests.ideas.factories import make_consultation, make_idea
+
+# the person with roles, the idea with consultation and phases, INSERT, UPDATE … RETURNING,
+# the count of own supports
+WITHOUT_LIMIT = 5
+# a limit adds the row lock that keeps the count right under concurrent requests
+WITH_LIMIT = 6
+
+
+@pytest.mark.parametrize("limit, expected", [(None, WITHOUT_LIMIT), (3, WITH_LIMIT)])
+def test_a_support_through_the_api_runs_a_fixed_small_number_of_statements(
+    app, client, limit, expected
+):
+    with app.app_context():
+        consultation = make_consultation(support_limit=limit)
+        ideas = [make_idea(consultation).id for _ in range(3)]
+        make_user("supporter@example.org")
+        engine = db.engine
+    client.login("supporter@example.org")
+    token = client.csrf_token()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        first: list[str] = []
+        for idea_id in ideas:
+            statements.clear()
+            answer = client.post(f"/api/v1/ideas/{idea_id}/support", headers={"X-CSRFToken": token})
+            assert answer.status_code == 201, answer.get_json()
+            counts.append(len(statements))
+            first = first if counts[1:] else list(statements)
+        statements.clear()
+        again = client.post(f"/api/v1/ideas/{ideas[0]}/support", headers={"X-CSRFToken": token})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts == [expected] * 3, "\n".join(" ".join(s.split())[:80] for s in first)
+    assert answer.get_json()["supports_used"] == 3
+    assert answer.get_json()["support_count"] == 1
+    # Supporting twice is refused by the UNIQUE constraint in the same single INSERT.
+    assert again.status_code == 409
