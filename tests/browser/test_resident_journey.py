@@ -1,6 +1,6 @@
 """A freshly signed-up resident takes part with JavaScript on: proposes an idea, comments on it,
-fills and submits a budget ballot while the running total is announced, and submits the budget
-simulator."""
+supports an idea and takes the support back, fills and submits a budget ballot while the running
+total is announced, and submits the budget simulator."""
 
 from __future__ import annotations
 
@@ -8,31 +8,17 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
-
-CONSULTATION = "/consultations/riverside-2026"
-PASSWORD = "a-browser-password"
-
-
-def sign_up(page, base_url: str, mail_sink, email: str, name: str) -> None:
-    """Sign up, confirm through the e-mailed link and log in: a brand-new resident."""
-    page.goto(f"{base_url}/signup")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Public name").fill(name)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_label("I accept the terms").check()
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_text("If the address can be used").wait_for()
-    links = mail_sink.links(email)
-    assert links, f"no confirmation e-mail for {email}"
-    page.goto(links[0])
-    page.get_by_text("your e-mail address is confirmed").wait_for()
-    log_in(page, base_url, email, PASSWORD)
+from tests.browser.conftest import (
+    CONSULTATION,
+    open_idea,
+    sign_up,
+    support_count,
+    unique_email,
+)
 
 
 def test_resident_proposes_and_comments(page, live_server, mail_sink):
-    sign_up(page, live_server, mail_sink, "journey.ideas@example.org", "Journey Ideas")
+    sign_up(page, live_server, mail_sink, unique_email("journey.ideas"), "Journey Ideas")
 
     page.goto(live_server + CONSULTATION)
     page.get_by_role("link", name="Propose an idea").first.click()
@@ -58,8 +44,40 @@ def test_resident_proposes_and_comments(page, live_server, mail_sink):
     assert "Comments (1)" in comments.get_by_role("heading", level=2).first.inner_text()
 
 
+def test_resident_supports_an_idea_and_takes_it_back(page, live_server, mail_sink):
+    sign_up(page, live_server, mail_sink, unique_email("journey.support"), "Journey Support")
+    open_idea(page, live_server, "Bike repair stations")
+    before = support_count(page)
+    support = page.locator(".support-box").get_by_role("button", name=re.compile(r"^Support\b"))
+    expect(support).to_have_attribute("aria-pressed", "false")
+    expect(support).to_have_accessible_name("Support Bike repair stations")
+
+    support.click()
+    page.get_by_text("Thank you: you support “Bike repair stations”.").wait_for()
+    assert support_count(page) == before + 1
+    supported = page.locator(".support-box").get_by_role("button", name=re.compile(r"^Supported"))
+    expect(supported).to_have_attribute("aria-pressed", "true")
+    expect(supported).to_contain_text("Press to take back your support.")
+    expect(page.locator(".support-box")).to_contain_text("You have used 1 of your 10 supports.")
+
+    # The count is public: an anonymous visitor sees the new support too.
+    anonymous = page.context.browser.new_context()
+    try:
+        visitor = anonymous.new_page()
+        visitor.goto(page.url)
+        assert support_count(visitor) == before + 1
+    finally:
+        anonymous.close()
+
+    supported.click()
+    page.get_by_text("You no longer support “Bike repair stations”.").wait_for()
+    assert support_count(page) == before
+    expect(support).to_have_attribute("aria-pressed", "false")
+    expect(page.locator(".support-box")).to_contain_text("You have used 0 of your 10 supports.")
+
+
 def test_resident_fills_and_submits_a_ballot(page, live_server, mail_sink):
-    sign_up(page, live_server, mail_sink, "journey.ballot@example.org", "Journey Ballot")
+    sign_up(page, live_server, mail_sink, unique_email("journey.ballot"), "Journey Ballot")
     page.goto(f"{live_server}/budgets/2/ballot")
     total = page.locator("#ballot-status .total-line")
     live = page.locator("#ballot-live")
@@ -86,7 +104,7 @@ def test_resident_fills_and_submits_a_ballot(page, live_server, mail_sink):
 
 
 def test_resident_submits_the_simulator(page, live_server, mail_sink):
-    sign_up(page, live_server, mail_sink, "journey.sim@example.org", "Journey Sim")
+    sign_up(page, live_server, mail_sink, unique_email("journey.sim"), "Journey Sim")
     page.goto(f"{live_server}/simulators/1")
     live = page.locator("#sim-live")
     gap = page.locator("[data-sim=gap]")
