@@ -217,8 +217,9 @@ def ballot_checkout(budget_id: int):
         if "projects" in body:
             items = services.parse_items(budget, body["projects"])
     ballot = services.checkout(current_user._get_current_object(), budget, items)
+    receipt = _receipt_json(budget, ballot)  # before the commit: nothing to reload after it
     db.session.commit()
-    return jsonify(_receipt_json(budget, ballot)), 201
+    return jsonify(receipt), 201
 
 
 document(

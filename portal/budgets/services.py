@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.budgets import ballot_rules
@@ -125,7 +125,12 @@ def list_budgets(viewer: Any = None) -> list[Budget]:
 
 def get_budget(budget_id: int, viewer: Any = None) -> Budget:
     """The budget; those of draft consultations only for planners. Raises NotFound."""
-    budget = db.session.get(Budget, budget_id)
+    # Consultation and phases come along: every ballot action checks the phase.
+    budget = db.session.get(
+        Budget,
+        budget_id,
+        options=[joinedload(Budget.consultation).joinedload(Consultation.phases)],
+    )
     if budget is None or (budget.consultation.status == "draft" and not can_manage(viewer)):
         raise NotFound(str(_l("There is no budget at this address.")))
     return budget
@@ -770,10 +775,12 @@ def checkout(user: User, budget: Budget, items: list[Item] | None = None) -> Bal
     else:
         ballot = Ballot(budget_id=budget.id, voter_id=user.id, channel="online")
         write_choices(ballot, budget, items)
+        db.session.add(ballot)
         try:
-            with db.session.begin_nested():
-                db.session.add(ballot)
-                db.session.flush()
+            # No savepoint: the person is locked and has no ballot, so a clash can only come
+            # from outside this code; the UNIQUE constraint still refuses it, and the whole
+            # transaction (nothing else in it) is rolled back by the caller.
+            db.session.flush()
         except IntegrityError as exc:
             raise AlreadyVoted() from exc
     db.session.execute(
