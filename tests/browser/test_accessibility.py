@@ -42,6 +42,27 @@ PAGES = [
     ("/moderation", "moderator@example.org"),
     ("/ideas/1/respond", "planner@example.org"),
     ("/exports/riverside-2026", "planner@example.org"),
+    # Indexes, detail pages and every role's working pages.
+    ("/consultations", None),
+    ("/budgets/", None),
+    ("/simulators", None),
+    ("/budgets/1/projects/1", None),
+    ("/budgets/1/results/compare", None),
+    ("/budgets/1/results/check", None),
+    ("/users/4", None),
+    ("/report/idea/1", "resident@example.org"),
+    ("/notifications/preferences", "resident@example.org"),
+    ("/moderation/decisions", "resident@example.org"),
+    ("/moderation/appeals", "moderator@example.org"),
+    ("/moderation/audit", "admin@example.org"),
+    ("/moderation/blocklist", "admin@example.org"),
+    ("/consultations/new", "planner@example.org"),
+    ("/consultations/riverside-2026/edit", "planner@example.org"),
+    ("/budgets/1/edit", "planner@example.org"),
+    ("/budgets/2/paper", "planner@example.org"),
+    ("/simulators/1/edit", "planner@example.org"),
+    ("/accountability/templates", "planner@example.org"),
+    ("/exports", "planner@example.org"),
 ]
 
 
@@ -67,7 +88,9 @@ def test_no_serious_accessibility_violations(browser, live_server, path, who, vi
     try:
         if who:
             log_in(page, live_server, who)
-        page.goto(live_server + path)
+        answer = page.goto(live_server + path)
+        # The page itself, not an error page standing in for it (except the 404 checked).
+        assert answer.status == (404 if path == "/no-such-page" else 200), answer.url
         assert serious_violations(page) == []
     finally:
         context.close()
