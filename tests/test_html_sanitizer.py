@@ -84,3 +84,31 @@ def test_plain_text_for_feeds_and_mail():
     assert plain_text("**Hello** <script>x</script> world") == "Hello <script>x</script> world"
     assert plain_text("a " * 100, limit=20).endswith("…")
     assert count_links("see https://a.example and http://b.example") == 2
+
+
+def test_cleaning_from_many_threads_gives_the_same_html():
+    """gunicorn runs threads: each gets its own bleach Cleaner (which is not thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.core.html import sanitize_html
+
+    texts = [
+        f'<p onclick="x()">Text {n} <a href="javascript:alert({n})">link</a>'
+        f"<script>alert({n})</script><em>{'ok ' * (n % 50)}</em> https://example.org/{n}</p>"
+        for n in range(400)
+    ]
+    serial = [sanitize_html(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(sanitize_html, texts))
+    assert parallel == serial
+    assert all("<script" not in html and "onclick" not in html for html in parallel)
+
+
+def test_rendered_markdown_is_remembered_but_stays_per_text():
+    from portal.core.html import render_markdown
+
+    first = render_markdown("**same** text")
+    assert render_markdown("**same** text") is first  # served from the memo
+    assert render_markdown("**other** text") != first
+    long_text = "word " * 1000  # longer texts are rendered each time
+    assert render_markdown(long_text) == render_markdown(long_text)

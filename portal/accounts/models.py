@@ -45,10 +45,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     blocked_reason: Mapped[str | None] = mapped_column(String(500))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # Loaded on demand: authors shown in lists need no roles. The signed-in person's roles
+    # are joined by the user loader; lists that show roles load them with selectinload.
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
-        lazy="selectin",
         foreign_keys="UserRole.user_id",
     )
     tokens: Mapped[list[ApiToken]] = relationship(

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import DELETED_NAME, ApiToken, User, UserRole, new_session_token
 from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
@@ -328,7 +329,9 @@ def search_users(query: str, limit: int, offset: int) -> tuple[list[User], int]:
             func.lower(User.email).like(pattern) | func.lower(User.display_name).like(pattern)
         )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(stmt.order_by(User.id).limit(limit).offset(offset)).all()
+    rows = db.session.scalars(
+        stmt.order_by(User.id).limit(limit).offset(offset).options(selectinload(User.role_rows))
+    ).all()
     return list(rows), total
 
 

@@ -6,8 +6,10 @@ autoescaping (plain text). Keeping the allow-list here means one place to audit.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import threading
 
 import bleach
 from markdown_it import MarkdownIt
@@ -51,13 +53,29 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
     ["table", "strikethrough"]
 )
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    filters=[],
-)
+
+
+def _new_cleaner() -> bleach.Cleaner:
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        filters=[],
+    )
+
+
+_local = threading.local()
+
+
+def _cleaner() -> bleach.Cleaner:
+    """bleach's Cleaner is not thread-safe: one per thread (gunicorn runs several)."""
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = _new_cleaner()
+    return cleaner
+
+
 _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -70,14 +88,27 @@ def _add_rel(attrs: dict, new: bool = False) -> dict:
 
 def sanitize_html(markup: str) -> Markup:
     """Clean HTML to the allow-list; links get rel="nofollow noopener ugc"."""
-    cleaned = _cleaner.clean(markup or "")
+    cleaned = _cleaner().clean(markup or "")
     cleaned = bleach.linkify(cleaned, callbacks=[_add_rel], skip_tags={"pre", "code"})
     return Markup(cleaned)  # noqa: S704 - cleaned by bleach's allow-list just above
 
 
+# Rendering and cleaning cost about a millisecond per comment and a page shows dozens, while
+# texts rarely change: short texts' HTML is remembered (per process, least recently used out).
+MEMO_MAX_LENGTH = 2000
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_memo(text: str) -> Markup:
+    return sanitize_html(_markdown.render(text))
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render a person's Markdown to safe HTML."""
-    return sanitize_html(_markdown.render(text or ""))
+    text = text or ""
+    if len(text) <= MEMO_MAX_LENGTH:
+        return _render_memo(text)
+    return sanitize_html(_markdown.render(text))
 
 
 def plain_text(text: str | None, limit: int | None = None) -> str:

@@ -28,6 +28,7 @@ from portal.ideas import search
 from portal.ideas.models import ADDRESS_MAX, BODY_MAX, CLOSED_STATUSES, TITLE_MAX, Idea, Support
 from portal.moderation.services import screen_new_post
 from portal.moderation.visibility import PENDING, PUBLISHED
+from portal.ops.cache import remembered
 
 SORTS = ("newest", "supported", "commented", "random")
 FILTER_STATUSES = (
@@ -165,13 +166,19 @@ def list_statement(consultation: Consultation, filters: IdeaFilter, viewer: Any 
 def list_ideas(
     consultation: Consultation, filters: IdeaFilter, limit: int, offset: int, viewer: Any = None
 ) -> tuple[list[Idea], int]:
-    """One page of ideas and the total: two queries (plus one for the authors' roles)."""
+    """One page of ideas and the total: two queries, and the total is remembered until the
+    next public write (counting 100,000 ideas on every page view costs more than the page)."""
     stmt = list_statement(consultation, filters, viewer)
-    total = db.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).options().subquery())
+    owner = viewer.id if filters.mine and getattr(viewer, "is_authenticated", False) else 0
+    key = (
+        f"ideas-total:{consultation.id}:{filters.category_id}:{filters.district_id}:"
+        f"{filters.status}:{owner}:{filters.query}"
     )
+    # The list's own conditions without its join and eager loads: a lean COUNT.
+    counting = select(func.count(Idea.id)).where(stmt.whereclause)
+    total = remembered(key, lambda: db.session.scalar(counting) or 0)
     ideas = list(db.session.scalars(stmt.limit(limit).offset(offset)).unique())
-    return ideas, total or 0
+    return ideas, total
 
 
 def supported_ids(user: Any, ideas: list[Idea]) -> set[int]:

@@ -23,11 +23,13 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +202,29 @@ class PageCache:
             if self._bump_failed:
                 raise RuntimeError("content generation unknown")
 
+    # values -----------------------------------------------------------------------------
+
+    def remember(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A JSON value (a count, say) kept under the content generation like a page: any
+        public write makes it unreachable, so it is never stale beyond what a page may be."""
+        if not current_app.config.get("PAGE_CACHE_ENABLED", True):
+            return compute()
+        suffix = "v:" + hashlib.sha256(name.encode()).hexdigest()
+        try:
+            self._check_generation()
+            generation, stored = self.backend.lookup(suffix)
+        except Exception:  # noqa: BLE001 - no cache means "compute", not an error
+            log.warning("value cache unavailable", exc_info=True)
+            return compute()
+        if stored is not None:
+            return json.loads(stored)
+        value = compute()
+        try:
+            self.backend.set(f"{generation}:{suffix}", json.dumps(value).encode(), self.ttl)
+        except Exception:  # noqa: BLE001
+            log.warning("value cache: could not store %s", name, exc_info=True)
+        return value
+
     # request side -----------------------------------------------------------------------
 
     def eligible(self) -> bool:
@@ -305,9 +330,59 @@ class PageCache:
 # --------------------------------------------------------------------------- generation
 
 
+# Tables no cacheable page shows (they only appear on signed-in or staff pages): writing
+# them leaves the cache alone, or a closing day's ballots, drafts and notifications would
+# make every visitor's page a miss.
+PRIVATE_TABLES = frozenset(
+    {
+        "api_tokens",
+        "appeals",
+        "ballot_choices",
+        "ballot_drafts",
+        "ballots",
+        "blocked_content",
+        "export_jobs",
+        "moderation_actions",
+        "moderation_cases",
+        "moderator_notes",
+        "notification_preferences",
+        "notifications",
+        "reports",
+        "simulator_response_lines",
+        "simulator_responses",
+        "verification_codes",
+        "verifications",
+    }
+)
+# Columns of ``users`` written by logging in or changing a password: no page shows them.
+PRIVATE_USER_COLUMNS = frozenset(
+    {"last_login_at", "updated_at", "session_token", "password_hash", "email_confirmed_at"}
+)
+_TARGET = re.compile(r'^\s*(?:insert\s+into|update|delete\s+from)\s+"?(\w+)"?', re.IGNORECASE)
+_SET_CLAUSE = re.compile(r"\bset\s+(.*?)\s+where\b", re.IGNORECASE | re.DOTALL)
+_ASSIGNED = re.compile(r'"?(\w+)"?\s*=')
+
+
 def _is_write(statement: str) -> bool:
     head = statement.lstrip().split(None, 1)
     return bool(head) and head[0].lower() in WRITE_PREFIXES
+
+
+def _changes_public_pages(statement: str) -> bool:
+    """Whether this statement may change what a cached page shows (when unsure: yes)."""
+    if not _is_write(statement):
+        return False
+    target = _TARGET.match(statement)
+    if target is None:
+        return True  # DDL, COPY, TRUNCATE, MERGE ...
+    table = target.group(1).lower()
+    if table in PRIVATE_TABLES:
+        return False
+    if table == "users" and statement.lstrip()[:6].lower() == "update":
+        assigned = _SET_CLAUSE.search(statement)
+        columns = set(_ASSIGNED.findall(assigned.group(1))) if assigned else set()
+        return not (columns and columns <= PRIVATE_USER_COLUMNS)
+    return True
 
 
 def install_generation_listeners(engine: Engine, bump: Any) -> None:
@@ -327,7 +402,7 @@ def install_generation_listeners(engine: Engine, bump: Any) -> None:
     engine._portal_page_cache = state  # type: ignore[attr-defined]
 
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        if not conn.info.get("portal_wrote") and _is_write(statement):
+        if not conn.info.get("portal_wrote") and _changes_public_pages(statement):
             conn.info["portal_wrote"] = True
 
     def on_commit(conn):
@@ -366,3 +441,9 @@ def init_page_cache(app: Flask) -> PageCache:
 
 def page_cache() -> PageCache | None:
     return current_app.extensions.get("portal_page_cache")
+
+
+def remembered(name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, cached until the next public write (see :meth:`PageCache.remember`)."""
+    cache = page_cache()
+    return compute() if cache is None else cache.remember(name, compute)

@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
 
 def free_port() -> int:
@@ -47,8 +48,9 @@ class Answer:
     body: str
 
     def csrf(self) -> str:
-        match = CSRF_META.search(self.body)
-        assert match, "no CSRF meta tag"
+        # Signed-in pages carry a meta tag; a visitor's form its hidden field.
+        match = CSRF_META.search(self.body) or CSRF_INPUT.search(self.body)
+        assert match, "no CSRF token on the page"
         return match.group(1)
 
 

@@ -87,7 +87,7 @@ REDIS_DOWN_SCRIPT = textwrap.dedent(
     result = {"pages": [client.get("/").status_code for _ in range(3)]}
     result["cache_header"] = client.get("/").headers.get("X-Page-Cache")
     page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     result["logins"] = [
         client.post("/login", data={"email": "x@example.org", "password": "wrong-password",
                                     "csrf_token": token}).status_code

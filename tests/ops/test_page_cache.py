@@ -230,3 +230,59 @@ def test_a_failed_bump_stops_caching_until_it_succeeds(app, client, cache_on):
         assert client.get("/").headers["X-Page-Cache"] == "hit"
     finally:
         cache.backend = real
+
+
+@pytest.mark.parametrize(
+    ("statement", "public"),
+    [
+        ("INSERT INTO ideas (title) VALUES (?)", True),
+        ('DELETE FROM "comments" WHERE id = ?', True),
+        ("UPDATE users SET display_name=?, updated_at=? WHERE users.id = ?", True),
+        ("UPDATE users SET last_login_at=?, updated_at=? WHERE users.id = ?", False),
+        ("INSERT INTO ballots (budget_id, voter_id) VALUES (?, ?)", False),
+        ("delete from ballot_drafts where voter_id = ?", False),
+        ("INSERT INTO notifications (user_id) VALUES (?) RETURNING id", False),
+        ("TRUNCATE ideas", True),
+        ("SELECT * FROM ideas", False),
+    ],
+)
+def test_only_writes_that_a_cached_page_shows_change_the_generation(statement, public):
+    from portal.ops.cache import _changes_public_pages
+
+    assert _changes_public_pages(statement) is public
+
+
+def test_logging_in_keeps_the_visitors_cache_but_a_new_idea_empties_it(app, client, cache_on):
+    from portal.consultations.models import Consultation
+
+    visitor = app.test_client()
+    visitor.get("/consultations")
+    assert visitor.get("/consultations").headers["X-Page-Cache"] == "hit"
+    with app.app_context():
+        make_user("voter@example.org")
+    visitor.get("/consultations")  # the new account is a public write: fresh once
+    assert visitor.get("/consultations").headers["X-Page-Cache"] == "hit"
+    client.login("voter@example.org")  # writes only the last log-in time
+    assert visitor.get("/consultations").headers["X-Page-Cache"] == "hit"
+    with app.app_context():
+        db.session.add(Consultation(slug="new-plans", title="New plans", status="published"))
+        db.session.commit()
+    fresh = visitor.get("/consultations")
+    assert fresh.headers["X-Page-Cache"] == "miss"
+    assert "New plans" in fresh.get_data(as_text=True)
+
+
+def test_remembered_values_follow_the_generation(app, cache_on):
+    from portal.ops.cache import remembered
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with app.test_request_context("/"):
+        assert remembered("answer", compute) == 1
+        assert remembered("answer", compute) == 1  # served from the cache
+        cache_on.bump()
+        assert remembered("answer", compute) == 2  # a public write: computed again

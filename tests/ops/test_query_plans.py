@@ -139,7 +139,7 @@ def test_seed_large_command_writes_a_manifest(app, tmp_path):
     client = app.test_client()
     email = data["voters"]["email_pattern"].format(n=3)
     page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     answer = client.post(
         "/login", data={"email": email, "password": data["password"], "csrf_token": token}
     )
