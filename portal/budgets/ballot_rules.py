@@ -9,11 +9,13 @@ still be too small, but never over the budget).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from flask_babel import format_currency
+from babel.numbers import format_currency
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.budgets.models import Budget, Project, minor_to_fraction
@@ -61,10 +63,21 @@ class Tally:
         return self.left < 0
 
 
+@functools.lru_cache(maxsize=8192)
+def _formatted(amount: int | float, currency: str, locale: str) -> str:
+    # Babel's formatting costs ~0.15 ms and a budget page shows hundreds of amounts, which
+    # repeat from one view to the next: remembered per amount, currency and language.
+    return format_currency(amount, currency, locale=locale)
+
+
+def _format(amount: int | float, currency: str) -> str:
+    return _formatted(amount, currency, str(get_locale() or "en"))
+
+
 def money(minor: int | Fraction, currency: str) -> str:
     value = minor_to_fraction(minor) if isinstance(minor, int) else minor / 100
     amount: Any = value if isinstance(value, int) else float(value)
-    return format_currency(amount, currency)
+    return _format(amount, currency)
 
 
 def amount_money(value: Any, currency: str) -> str:
@@ -72,7 +85,7 @@ def amount_money(value: Any, currency: str) -> str:
     if isinstance(value, str):
         value = Fraction(value)
     amount: Any = value if isinstance(value, int) else float(value)
-    return format_currency(amount, currency)
+    return _format(amount, currency)
 
 
 def uses_cost(budget: Budget) -> bool:
