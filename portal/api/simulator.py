@@ -198,8 +198,9 @@ def simulator_save_response(simulator_id: int):
         payload = answer.get_json()
         payload["error"]["violations"] = rejected.as_list()
         return jsonify(payload), 422
+    answer = response_json(simulator, response)  # before the commit: nothing to reload after
     db.session.commit()
-    return jsonify(response_json(simulator, response)), 201 if created else 200
+    return jsonify(answer), 201 if created else 200
 
 
 @bp.get("/simulators/<int:simulator_id>/aggregate")
