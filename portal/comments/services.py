@@ -439,6 +439,10 @@ class ThreadPage:
         return self.number < self.pages
 
 
+# The author and their roles: the badge of planners' comments reads them.
+_WITH_AUTHOR = joinedload(Comment.author).selectinload(User.role_rows)
+
+
 def _order(order: str):
     if order == "newest":
         return (Comment.created_at.desc(), Comment.id.desc())
@@ -459,7 +463,8 @@ def load_page(
 
     Runs a fixed number of queries whatever the thread size: the count, the page, the
     replies (at most ``replies_per_thread`` per thread, by a window function), the reply
-    counts and the person's votes (plus the authors' roles, loaded by their relationship).
+    counts and the person's votes, plus one for the roles of the authors of each of the page
+    and the replies (the "Official" badge).
     """
     order = order if order in ORDERS else "oldest"
     number = max(1, number)
@@ -473,7 +478,7 @@ def load_page(
         db.session.scalars(
             select(Comment)
             .where(top_filter)
-            .options(joinedload(Comment.author))
+            .options(_WITH_AUTHOR)
             .order_by(*_order(order))
             .limit(per_page)
             .offset((number - 1) * per_page)
@@ -510,7 +515,7 @@ def _attach_replies(nodes: list[Node], user: Any, cap: int) -> None:
             select(Comment)
             .join(ranked, ranked.c.id == Comment.id)
             .where(ranked.c.rank <= cap)
-            .options(joinedload(Comment.author))
+            .options(_WITH_AUTHOR)
             .order_by(Comment.created_at, Comment.id)
         )
     )
