@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -173,15 +174,18 @@ def simulator_save_response(simulator_id: int):
     submit = body.get("submit", True)
     if not isinstance(submit, bool):
         return json_error(
-            422, "submit must be true or false", "validation_failed", {"submit": "true or false"}
+            422,
+            _("“submit” must be true or false."),
+            "validation_failed",
+            {"submit": _("true or false")},
         )
     comments = body.get("comments")
     if comments is not None and not isinstance(comments, dict):
         return json_error(
             422,
-            "comments must be an object",
+            _("“comments” must be an object."),
             "validation_failed",
-            {"comments": "an object of line ids and texts"},
+            {"comments": _("an object of line ids and texts")},
         )
     try:
         response, created = services.save_response(
