@@ -424,11 +424,6 @@ PAGES = [
         lambda s: f"/exports/{s.slug}/preview",
         EXPORTS,
         IDEA_TITLE,
-        pytest.mark.xfail(
-            strict=True,
-            reason="N+1 in portal/exports/assemble.py: _budgets() runs ballot_counts() and "
-            "counted_projects() (or results.summary()) for each budget of the consultation",
-        ),
     ),
     page("profile", None, lambda s: f"/users/{s.resident_id}", IDEAS),
 ]

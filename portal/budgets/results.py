@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.budgets.models import Ballot, BallotChoice, Budget, Project, ResultCache
@@ -45,17 +45,20 @@ def available_rules(budget: Budget) -> list[str]:
     return rule_names(budget.vote_type)
 
 
+def counted_projects_statement(budget_ids: list[int]) -> Select:
+    """Projects that are on the ballot (feasible and visible) of these budgets."""
+    return select(Project).where(
+        Project.budget_id.in_(budget_ids),
+        Project.visible(),
+        Project.feasibility == "feasible",
+    )
+
+
 def counted_projects(budget: Budget) -> list[Project]:
     """Projects that were on the ballot (feasible and visible), in budget order."""
     return list(
         db.session.scalars(
-            select(Project)
-            .where(
-                Project.budget_id == budget.id,
-                Project.visible(),
-                Project.feasibility == "feasible",
-            )
-            .order_by(Project.position, Project.id)
+            counted_projects_statement([budget.id]).order_by(Project.position, Project.id)
         )
     )
 

@@ -730,12 +730,36 @@ def _budgets(consultation: Consultation, settings: Settings) -> list[BudgetResul
     """Each budget with its projects; votes and outcomes only once results are published
     (computed by :func:`portal.budgets.results.summary`)."""
     from portal.budgets import results as budget_results
-    from portal.budgets.services import ballot_counts, budgets_for
+    from portal.budgets.models import Ballot, Project
+    from portal.budgets.services import budgets_for
+
+    budgets = [
+        b
+        for b in budgets_for(consultation)
+        if settings.budget_ids is None or b.id in settings.budget_ids
+    ]
+    ids = [b.id for b in budgets]
+    # Two statements for all budgets, not two per budget: ballots counted together, and the
+    # projects on the ballot of every budget whose results are not out yet.
+    ballots = dict(
+        db.session.execute(
+            select(Ballot.budget_id, func.count(Ballot.id))
+            .where(Ballot.budget_id.in_(ids))
+            .group_by(Ballot.budget_id)
+        ).all()
+    )
+    on_ballot: dict[int, list[Project]] = {i: [] for i in ids}
+    waiting = [b.id for b in budgets if not b.results_published]
+    if waiting:
+        for project in db.session.scalars(
+            budget_results.counted_projects_statement(waiting).order_by(
+                Project.budget_id, Project.position, Project.id
+            )
+        ):
+            on_ballot[project.budget_id].append(project)
 
     found = []
-    for budget in budgets_for(consultation):
-        if settings.budget_ids is not None and budget.id not in settings.budget_ids:
-            continue
+    for budget in budgets:
         result = BudgetResult(
             id=budget.id,
             title=budget.title,
@@ -747,7 +771,7 @@ def _budgets(consultation: Consultation, settings: Settings) -> list[BudgetResul
             rule=budget.official_rule,
             proportional_rule=budget_results.other_rule(budget),
             published=budget.results_published,
-            ballots=int(ballot_counts(budget)["total"]),
+            ballots=int(ballots.get(budget.id, 0)),
             projects=[],
         )
         data = None
@@ -776,7 +800,7 @@ def _budgets(consultation: Consultation, settings: Settings) -> list[BudgetResul
                 )
             result.projects.sort(key=lambda p: (-(p.votes or 0), p.id))
         else:
-            for project in budget_results.counted_projects(budget):
+            for project in on_ballot[budget.id]:
                 result.projects.append(
                     ProjectResult(
                         id=project.id,
