@@ -251,3 +251,19 @@ def test_planner_answers_an_idea_by_keyboard(new_page, live_server):
     answers = visitor.locator(".status-history")
     expect(answers).to_contain_text(answer)
     expect(answers.locator(".official-response").first).to_contain_text("Accepted")
+
+
+def test_planner_downloads_the_vision_document_by_keyboard(new_page, live_server):
+    planner = new_page()
+    keyboard_log_in(planner, live_server, "planner@example.org")
+    planner.goto(f"{live_server}/exports/riverside-2026")
+    press(planner, planner.get_by_role("button", name="Generate Markdown"))
+    planner.wait_for_url(re.compile(r"/exports/jobs/\d+$"))
+    link = planner.get_by_role("link", name="Download the file")
+    expect(link).to_be_visible(timeout=60_000)
+    with planner.expect_download() as started:
+        press(planner, link)
+    download = started.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith(".md"), download.suggested_filename
+    assert "Riverside" in download.path().read_text(encoding="utf-8")
