@@ -514,7 +514,12 @@ def closing_day(
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Resident memory of a process in KiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
@@ -557,10 +562,15 @@ def worker_memory(app, manifest, args, env) -> Result:
         served = warm.requests
         rounds = []
         started = time.monotonic()
+        replaced = ""
         while served < args.memory_requests + warm.requests:
             result = run_wrk(name, server.url, lines, duration=30, connections=8)
             served += result.requests
             rounds.append(result)
+            if server.worker_pids() != [pid]:
+                # The worker died (a time-out or a crash): memory growth cannot be judged.
+                replaced = server.output()[-1500:]
+                break
             if result.requests == 0 or time.monotonic() - started > args.memory_timeout:
                 break
         after = rss_kib(pid)
@@ -577,7 +587,10 @@ def worker_memory(app, manifest, args, env) -> Result:
         "growth": f"{growth:.1%}",
         "goal": "< 10 %: " + ("met" if growth < 0.10 else "NOT met"),
     }
-    if total.requests < args.memory_requests:
+    if replaced:
+        total.extra["goal"] = "not judged: the worker was replaced"
+        total.note = f"the worker was replaced after {total.requests:,} requests: {replaced}"
+    elif total.requests < args.memory_requests:
         total.note = f"stopped after {args.memory_timeout} s with {total.requests:,} requests"
     print(f"  {name}: {total.extra}, {total.requests:,} requests, {total.note}", flush=True)
     return total
@@ -743,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         "--overload-duration", type=float, default=60, help="Seconds at twice --rate (0: skip)."
     )
     parser.add_argument("--memory-requests", type=int, default=200_000)
+    parser.add_argument("--no-memory", action="store_true", help="Skip the worker memory run.")
     parser.add_argument("--memory-timeout", type=int, default=900, help="Seconds at most.")
     args = parser.parse_args(argv)
     args.stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -794,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
         portal.stop()
         baseline.stop()
     memory = None
-    if not args.no_scenario:
+    if not args.no_memory:
         print("Worker memory:", flush=True)
         memory = worker_memory(app, manifest, args, env)
     add_ratios(results)
