@@ -569,7 +569,7 @@ def worker_memory(app, manifest, args, env) -> Result:
             rounds.append(result)
             if server.worker_pids() != [pid]:
                 # The worker died (a time-out or a crash): memory growth cannot be judged.
-                replaced = server.output()[-1500:]
+                replaced = server.output()[-6000:]
                 break
             if result.requests == 0 or time.monotonic() - started > args.memory_timeout:
                 break
