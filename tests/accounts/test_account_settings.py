@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import ApiToken, User
 from portal.extensions import db
@@ -10,8 +11,11 @@ from tests.factories import PASSWORD, make_user
 
 
 def _user(app, email):
+    """The person as stored, with roles loaded (the object outlives its session)."""
     with app.app_context():
-        return db.session.scalar(select(User).where(User.email == email))
+        return db.session.scalar(
+            select(User).where(User.email == email).options(selectinload(User.role_rows))
+        )
 
 
 def test_password_reset_link_works_once(app, client, mail_sink):
