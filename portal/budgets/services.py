@@ -196,6 +196,19 @@ def ballot_counts(budget: Budget) -> dict[str, int]:
     return counts
 
 
+def ballots_by_budget(budget_ids: list[int]) -> dict[int, int]:
+    """Counted ballots of each of these budgets, in one statement (absent: none)."""
+    if not budget_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Ballot.budget_id, func.count(Ballot.id))
+            .where(Ballot.budget_id.in_(budget_ids))
+            .group_by(Ballot.budget_id)
+        ).all()
+    )
+
+
 # --- budgets ---------------------------------------------------------------------------------
 
 

@@ -730,8 +730,8 @@ def _budgets(consultation: Consultation, settings: Settings) -> list[BudgetResul
     """Each budget with its projects; votes and outcomes only once results are published
     (computed by :func:`portal.budgets.results.summary`)."""
     from portal.budgets import results as budget_results
-    from portal.budgets.models import Ballot, Project
-    from portal.budgets.services import budgets_for
+    from portal.budgets.models import Project
+    from portal.budgets.services import ballots_by_budget, budgets_for
 
     budgets = [
         b
@@ -741,13 +741,7 @@ def _budgets(consultation: Consultation, settings: Settings) -> list[BudgetResul
     ids = [b.id for b in budgets]
     # Two statements for all budgets, not two per budget: ballots counted together, and the
     # projects on the ballot of every budget whose results are not out yet.
-    ballots = dict(
-        db.session.execute(
-            select(Ballot.budget_id, func.count(Ballot.id))
-            .where(Ballot.budget_id.in_(ids))
-            .group_by(Ballot.budget_id)
-        ).all()
-    )
+    ballots = ballots_by_budget(ids)
     on_ballot: dict[int, list[Project]] = {i: [] for i in ids}
     waiting = [b.id for b in budgets if not b.results_published]
     if waiting:

@@ -409,7 +409,8 @@ def _budget_resources(
     consultation: Consultation, names: dict[int, str], districts: dict[int, str]
 ) -> tuple[list[Resource], list[TextFile]]:
     from portal.budgets import results as budget_results
-    from portal.budgets.models import Ballot, Budget, Project
+    from portal.budgets.models import Budget, Project
+    from portal.budgets.services import ballots_by_budget
 
     budgets = list(
         db.session.scalars(
@@ -422,13 +423,7 @@ def _budget_resources(
     ids = [b.id for b in budgets] or [-1]
 
     def budget_rows():
-        counts = dict(
-            db.session.execute(
-                select(Ballot.budget_id, func.count(Ballot.id))
-                .where(Ballot.budget_id.in_(ids))
-                .group_by(Ballot.budget_id)
-            ).all()
-        )
+        counts = ballots_by_budget(ids)
         for b in budgets:
             yield (
                 b.id,

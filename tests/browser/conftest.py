@@ -193,12 +193,17 @@ def sign_up(page, base_url: str, mail_sink, email: str, name: str) -> None:
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_label("I accept the terms").check()
     page.get_by_role("button", name="Sign up").click()
+    confirm_by_link(page, mail_sink, email)
+    log_in(page, base_url, email, PASSWORD)
+
+
+def confirm_by_link(page, mail_sink, email: str) -> None:
+    """After signing up: follow the confirmation link of the e-mail the sink received."""
     page.get_by_text("If the address can be used").wait_for()
     links = mail_sink.links(email)
     assert links, f"no confirmation e-mail for {email}"
     page.goto(links[0])
     page.get_by_text("your e-mail address is confirmed").wait_for()
-    log_in(page, base_url, email, PASSWORD)
 
 
 def log_in(page, base_url: str, email: str, password: str = "demo-password") -> None:

@@ -11,7 +11,13 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CONSULTATION, PASSWORD, support_count, unique_email
+from tests.browser.conftest import (
+    CONSULTATION,
+    PASSWORD,
+    confirm_by_link,
+    support_count,
+    unique_email,
+)
 
 TAB_LIMIT = 120
 
@@ -65,11 +71,7 @@ def keyboard_sign_up(page, base_url: str, mail_sink, name: str) -> str:
     press(page, terms, "Space")
     expect(terms).to_be_checked()
     press(page, page.get_by_role("button", name="Sign up"))
-    page.get_by_text("If the address can be used").wait_for()
-    links = mail_sink.links(email)
-    assert links, f"no confirmation e-mail for {email}"
-    page.goto(links[0])
-    page.get_by_text("your e-mail address is confirmed").wait_for()
+    confirm_by_link(page, mail_sink, email)
     keyboard_log_in(page, base_url, email, PASSWORD)
     return email
 
