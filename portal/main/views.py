@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -43,6 +46,41 @@ def set_language():
     return redirect(safe_next(values.get("next")), 303)
 
 
+# Health-check clients made here when no shared one exists, one per Redis URL for the life of
+# the process: a load balancer polls /healthz every few seconds, and a new client per call
+# meant a new connection pool (and TCP connection) each time.
+_health_redis: dict[str, Any] = {}
+_health_redis_lock = threading.Lock()
+HEALTH_REDIS_TIMEOUT = 0.5  # seconds; a health check must answer quickly even when Redis hangs
+
+
+def _redis_client(url: str) -> Any:
+    """A Redis client for ``url`` that lives as long as the process.
+
+    The page cache already keeps one (``portal.ops.cache.RedisBackend``, with short socket
+    timeouts) when Redis is configured: use that, so that health checks share its pool.
+    Otherwise make one here, lazily, keyed by URL (tests and several apps may differ).
+    """
+    cache = current_app.extensions.get("portal_page_cache")
+    shared = getattr(getattr(cache, "backend", None), "redis", None)
+    if shared is not None:
+        return shared
+    client = _health_redis.get(url)
+    if client is None:
+        with _health_redis_lock:
+            client = _health_redis.get(url)
+            if client is None:
+                from redis import Redis
+
+                client = Redis.from_url(
+                    url,
+                    socket_timeout=HEALTH_REDIS_TIMEOUT,
+                    socket_connect_timeout=HEALTH_REDIS_TIMEOUT,
+                )
+                _health_redis[url] = client
+    return client
+
+
 @bp.route("/healthz")
 @access(PUBLIC)
 def health():
@@ -54,11 +92,10 @@ def health():
     except Exception:  # noqa: BLE001 - any failure means "down"
         db.session.rollback()
         checks["database"] = "down"
-    if current_app.config.get("REDIS_URL"):
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
         try:
-            from redis import Redis
-
-            Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2).ping()
+            _redis_client(redis_url).ping()
             checks["redis"] = "ok"
         except Exception:  # noqa: BLE001
             checks["redis"] = "down"
