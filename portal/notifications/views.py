@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from portal.accounts.views import safe_next
 from portal.core.anchors import Anchor
 from portal.core.errors import NotFound
 from portal.core.pagination import Page
 from portal.core.permissions import LOGIN, PUBLIC, access
-from portal.extensions import db
+from portal.extensions import csrf, db
 from portal.notifications import services
 from portal.notifications.forms import EmptyForm, PreferencesForm
 
@@ -76,13 +77,29 @@ def preferences():
     return render_template("notifications/preferences.html", form=form), status
 
 
+def is_one_click() -> bool:
+    """An RFC 8058 one-click unsubscribe: the mail client POSTs ``List-Unsubscribe=One-Click``
+    (form-encoded or multipart) to the URL of the ``List-Unsubscribe`` header."""
+    return request.form.get("List-Unsubscribe") == "One-Click"
+
+
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+# Exempt from the site-wide CSRF check: a mail client's one-click POST (RFC 8058) carries no
+# session and so no CSRF token; the signed token in the URL is the proof instead (it is only
+# in the e-mail, and it only ever turns e-mails off). Every other POST to this URL (the
+# confirmation page's button) is still CSRF-checked below.
+@csrf.exempt
 @access(PUBLIC)
 def unsubscribe(token: str):
-    """One click from an e-mail shows this page; its button stops the e-mails (no log-in)."""
-    user = services.user_for_unsubscribe(token)
+    """One click from an e-mail shows this page; its button stops the e-mails (no log-in).
+    Mail clients that offer "unsubscribe" themselves POST ``List-Unsubscribe=One-Click``."""
+    user = services.user_for_unsubscribe(token)  # a bad token: 400, nothing changes
     form = EmptyForm()
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST":
+        # The page's own button: the form checks its CSRF token (the site-wide check skipped
+        # this view), and a missing or stale one is the same 400 as on any other form.
+        if not is_one_click() and not form.validate_on_submit():
+            raise CSRFError()
         services.unsubscribe(token)
         db.session.commit()
         return render_template("notifications/unsubscribed.html", user=user)
