@@ -4,6 +4,10 @@ Everything can be set from the environment (the defaults suit a 2-core machine):
 
 - ``WEB_CONCURRENCY`` worker processes (default: 2 x cores + 1, at most 8)
 - ``GUNICORN_THREADS`` threads per worker (default 4: requests wait on PostgreSQL and Redis)
+- ``GUNICORN_WORKER_CLASS`` ``gthread`` (the default when threads > 1) or ``sync`` (the default
+  with one thread); ``gthread`` is gunicorn's threaded worker timing how long each request
+  waits for a thread, so that an overloaded server sheds load even without a proxy (see
+  portal.ops.shedding). Behind a proxy that sets X-Request-Start, ``sync`` sheds as well.
 - ``GUNICORN_BIND`` / ``PORT`` address (default 127.0.0.1:8000; behind a reverse proxy)
 - ``GUNICORN_TIMEOUT`` seconds before a stuck worker is killed and replaced (default 30)
 - ``GUNICORN_GRACEFUL_TIMEOUT`` seconds a worker gets to finish its requests on restart (30)
@@ -32,7 +36,15 @@ _port = os.environ.get("PORT", "")
 bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
 workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8))
 threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread" if threads > 1 else "sync"
+_worker = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or (
+    "gthread" if threads > 1 else "sync"
+)
+if _worker == "gthread":
+    from portal.ops.shedding import queue_timed_worker_class
+
+    worker_class = queue_timed_worker_class()
+else:
+    worker_class = _worker
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

@@ -19,6 +19,7 @@ from portal.core.i18n import LANGUAGE_NAMES, select_locale
 from portal.core.navigation import nav_items
 from portal.core.permissions import has_role
 from portal.extensions import babel, csrf, db, limiter, login_manager
+from portal.ops.shedding import init_shedding
 
 # Every capability, in dependency order. Each module exposes ``init_app(app)``.
 # Listed explicitly (no discovery) so that reading this tuple tells what the portal contains.
@@ -112,6 +113,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
 
     _configure_logging(app)
+    # The first before_request hook: an overloaded server answers 503 before any other work.
+    init_shedding(app)
     _configure_database(app)
     login_manager.init_app(app)
     csrf.init_app(app)
