@@ -117,4 +117,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "PAGE_CACHE_ENABLED": _flag(env, "PAGE_CACHE_ENABLED", portal_env != "testing"),
         "PAGE_CACHE_TTL": _int(env, "PAGE_CACHE_TTL", 60),
+        # Load shedding (portal.ops.shedding): 503 + Retry-After when a request waited longer
+        # than this for a thread (ms; 0 = off); clients retry after SHED_RETRY_AFTER..2x s.
+        "SHED_QUEUE_MS": _int(env, "SHED_QUEUE_MS", 2000),
+        "SHED_RETRY_AFTER": _int(env, "SHED_RETRY_AFTER", 5),
     }
