@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from blinker import Namespace
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select, update
@@ -61,6 +62,14 @@ SNAPSHOT_MAX = 20_000
 OUTBOX_KEY = "portal_moderation_outbox"
 HELD_KEY = "portal_moderation_held_reasons"
 STAFF_ROLES = ("moderator", "planner", "admin")
+
+_signals = Namespace()
+# Sent by :func:`hide` inside its transaction, with the decision (a ModerationAction whose
+# ``author_id`` is set) as sender and the hidden content as ``target``. Receivers write through
+# the same session, so what they write commits or rolls back with the hide. The notifications
+# capability connects the author's in-app notice here: moderation must not import it, since
+# dependencies point the other way (notifications builds on moderation).
+content_hidden = _signals.signal("portal.moderation.content-hidden")
 
 REASON_LABELS = {
     "spam": _l("Spam or advertising"),
@@ -756,6 +765,7 @@ def hide(moderator: User, target: Any, reason: Any, note: Any = "") -> Moderatio
     action = _record("hide", moderator, case=case, target=target, reason=reason, note=note)
     if action.author_id is not None:
         _queue_mail("statement", action.id)
+        content_hidden.send(action, target=target)  # the author's in-app notice
     return action
 
 

@@ -65,15 +65,20 @@ def _install_session_hooks() -> None:
     global _hooks_installed
     if _hooks_installed:
         return
+    from portal.moderation.services import content_hidden
     from portal.notifications.services import (
         _after_commit,
         _after_rollback,
         _after_transaction_end,
+        notify_author_of_hidden,
     )
 
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
+    # A moderator hid someone's content: the author gets an in-app notice in the same
+    # transaction (moderation cannot call us: it sits below notifications).
+    content_hidden.connect(notify_author_of_hidden)
     _hooks_installed = True
 
 

@@ -4,6 +4,9 @@ Other capabilities call :func:`notify` inside their transaction; the in-app rows
 with it, and the e-mails go out only once that transaction has committed (never for a
 rolled-back one): the new ids wait in ``session.info`` and an ``after_commit`` hook queues
 :func:`send_immediate` through :func:`portal.core.jobs.enqueue`.
+
+Moderation cannot call this capability (it sits below it), so the author's in-app notice about
+hidden content (:func:`notify_author_of_hidden`) is connected to its ``content_hidden`` signal.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select, update
@@ -26,6 +30,7 @@ from portal.core.anchors import Anchor, Anchored, load_targets
 from portal.core.errors import NotFound, PortalError, ValidationFailed
 from portal.core.models import utcnow
 from portal.extensions import db
+from portal.moderation.models import ModerationAction
 from portal.notifications.models import (
     DAILY,
     FREQUENCIES,
@@ -43,6 +48,8 @@ PENDING_KEY = "portal_pending_notification_ids"
 CONSULTATION_WIDE_EVENTS = frozenset({"status_changed", "official_response"})
 # Immediate e-mails that failed to go out are retried by the digest after this delay.
 RETRY_AFTER = timedelta(hours=1)
+# A moderator hid the recipient's own content (see :func:`notify_author_of_hidden`).
+MODERATION_HIDDEN = "moderation_hidden"
 
 
 class InvalidUnsubscribeLink(PortalError):
@@ -201,6 +208,81 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
         log.exception("Could not queue notification e-mails %s", ids)
 
 
+# --- moderation notices ----------------------------------------------------------------------
+
+
+def notify_author_of_hidden(
+    action: ModerationAction, target: Anchored | None = None, **_: Any
+) -> Notification | None:
+    """Tell the author in-app that a moderator hid their content (``action`` is the "hide"
+    decision). Connected to :data:`portal.moderation.services.content_hidden`, so it runs
+    inside the hide's transaction: flushed with it, committed or rolled back with it.
+
+    A service message, not a follow: it cannot be turned off. The statement of reasons it
+    points to is owed to the author whatever they chose (the moderation e-mail is sent
+    regardless of the notification e-mail preference, and so is this). It is never e-mailed
+    from here (``emailed_at`` is set): that statement e-mail already went out, and a second
+    one (immediate or in a digest) would only repeat it.
+    """
+    if action.author_id is None or action.anchor_id is None:
+        return None
+    author = db.session.get(User, action.author_id)
+    if author is None or author.deleted_at is not None:
+        return None
+    from portal.moderation.services import reason_label
+
+    # Written in the author's language (not the moderator's, whose request this is).
+    with force_locale(author.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        message = str(
+            _l(
+                "Reason: %(reason)s. Open the statement of reasons to read the moderator's "
+                "explanation and, if you think the decision is wrong, to appeal.",
+                reason=reason_label(action.reason),
+            )
+        )
+    row = Notification(
+        user_id=author.id,
+        anchor_id=action.anchor_id,
+        event=MODERATION_HIDDEN,
+        actor_id=None,  # moderators are not named to authors (the decision page does not either)
+        message=message[:500],
+        created_at=action.created_at,  # how the notice finds its decision (_decisions_for)
+        emailed_at=action.created_at,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _decisions_for(
+    notifications: list[Notification], session: Session
+) -> dict[int, ModerationAction]:
+    """The "hide" decision each moderation notice is about, by notification id: the author's
+    latest one on that content not after the notice (one query, only when there are any)."""
+    notices = [n for n in notifications if n.event == MODERATION_HIDDEN]
+    if not notices:
+        return {}
+    actions = session.scalars(
+        select(ModerationAction)
+        .where(
+            ModerationAction.action == "hide",
+            ModerationAction.anchor_id.in_({n.anchor_id for n in notices}),
+            ModerationAction.author_id.in_({n.user_id for n in notices}),
+        )
+        .order_by(ModerationAction.created_at, ModerationAction.id)
+    ).all()
+    found: dict[int, ModerationAction] = {}
+    for notice in notices:
+        for action in actions:
+            if (
+                action.anchor_id == notice.anchor_id
+                and action.author_id == notice.user_id
+                and action.created_at <= notice.created_at
+            ):
+                found[notice.id] = action  # ordered: the last match is the latest
+    return found
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -243,8 +325,16 @@ def _source_visible(source: Anchored | None) -> bool:
 class NotificationView:
     """What a person may see of one notification (hidden content shows no text)."""
 
-    def __init__(self, notification: Notification, targets: dict[int, Anchored]):
+    def __init__(
+        self,
+        notification: Notification,
+        targets: dict[int, Anchored],
+        decisions: dict[int, ModerationAction] | None = None,
+    ):
         self.notification = notification
+        if notification.event == MODERATION_HIDDEN:
+            self._moderation_notice(targets, (decisions or {}).get(notification.id))
+            return
         target = targets.get(notification.anchor_id)
         source = (
             targets.get(notification.source_anchor_id) if notification.source_anchor_id else None
@@ -259,6 +349,22 @@ class NotificationView:
         if self.visible and self.url is None:
             self.url = target.url()
         self.message = notification.message if (self.visible and source_ok) else ""
+
+    def _moderation_notice(self, targets: dict[int, Anchored], decision) -> None:
+        """The author's notice about their own hidden content: shown to them although the
+        content is hidden, linking to the statement of reasons (where they may appeal)."""
+        target = targets.get(self.notification.anchor_id)
+        self.visible = True
+        self.target = None  # nothing public to link to
+        if decision is not None:
+            self._title = decision.title or None
+            self.url = url_for("moderation.decision", action_id=decision.id)
+        else:
+            self._title = None
+            self.url = url_for("moderation.my_decisions")
+        if self._title is None and target is not None:
+            self._title = target.anchor_title()
+        self.message = self.notification.message
 
     # Computed when read, so that an e-mail gets them in its recipient's language.
     @property
@@ -279,7 +385,8 @@ def views_for(notifications: list[Notification], session: Session | None = None)
     for n in notifications:
         anchor_ids += [n.anchor_id, n.source_anchor_id]
     targets = load_targets(session, anchor_ids)
-    return [NotificationView(n, targets) for n in notifications]
+    decisions = _decisions_for(notifications, session)
+    return [NotificationView(n, targets, decisions) for n in notifications]
 
 
 def event_headline(notification: Notification, title: str) -> str:
@@ -291,6 +398,8 @@ def event_headline(notification: Notification, title: str) -> str:
         return str(_l("The status of “%(title)s” has changed", title=title))
     if event == "official_response":
         return str(_l("“%(title)s” has received an official response", title=title))
+    if event == MODERATION_HIDDEN:
+        return str(_l("The moderators have hidden your contribution “%(title)s”", title=title))
     return str(_l("News about “%(title)s”", title=title))
 
 
