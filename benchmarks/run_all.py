@@ -3,6 +3,7 @@ the same run, plus the other engineers' benchmark scripts.
 
     python benchmarks/run_all.py [--duration 10] [--scenario-duration 60] [--size city|small]
                                  [--database-url URL] [--only NAME ...] [--faults]
+                                 [--no-sqlite] [--sqlite-path FILE] [--sqlite-size city|small]
 
 What it does, all on 127.0.0.1 and bounded in time:
 
@@ -19,9 +20,15 @@ What it does, all on 127.0.0.1 and bounded in time:
 4. runs the closing-day scenario (voters logging in, browsing, saving and checking out
    ballots at ``--rate`` requests per second for ``--scenario-duration`` seconds) and counts
    errors and lost ballots (acknowledged receipts missing from the database);
-5. runs benchmarks/bench_*.py of other capabilities when present, and with ``--faults`` the
+5. measures the same endpoints on the SQLite default (unless ``--no-sqlite``): the same data
+   set seeded into a SQLite file (``--sqlite-path``, default benchmarks/results/bench.sqlite;
+   about 2 to 3 minutes at city size), the portal under the same gunicorn settings with
+   ``DATABASE_URL=sqlite:///…`` (so with the app's own SQLite settings: WAL, busy_timeout),
+   and reports each endpoint's SQLite figure as a ratio to the PostgreSQL one (goal ≥ 60 %)
+   with the "database is locked" lines of the SQLite server's log and its non-2xx answers;
+6. runs benchmarks/bench_*.py of other capabilities when present, and with ``--faults`` the
    fault scripts that do not disturb others (benchmarks/faults.py);
-6. writes benchmarks/results/run-<time>.json and .md and prints the table.
+7. writes benchmarks/results/run-<time>.json and .md and prints the table.
 
 Each benchmark uses voters that no earlier run used (kept in results/state-<db>.json): one
 person supports or votes once, as in real life. When they run out, re-seed.
@@ -63,6 +70,7 @@ SIZES = {
     "city": {"ideas": 100_000, "comments": 1_000_000, "supports": 2_000_000, "voters": 200_000},
     "small": {"ideas": 10_000, "comments": 100_000, "supports": 200_000, "voters": 60_000},
 }
+BASELINES = ("hello", "insert", "select20")
 GOALS = {  # endpoint: (baseline, minimum ratio)
     "home (anonymous)": ("hello", 0.5),
     "idea list (anonymous)": ("hello", 0.5),
@@ -161,9 +169,13 @@ def seeded_manifest(app, args) -> dict[str, Any]:
 
 
 def db_name(args) -> str:
+    """The PostgreSQL database's name, or the SQLite file's stem (bench.sqlite: "bench")."""
     from sqlalchemy.engine import make_url
 
-    return make_url(args.database_url).database or "db"
+    url = make_url(args.database_url)
+    if url.get_backend_name() == "sqlite":
+        return Path(url.database or "sqlite").stem
+    return url.database or "db"
 
 
 def state_path(args) -> Path:
@@ -246,7 +258,13 @@ def settle(url: str, limit: float = 60) -> None:
         time.sleep(0.5)
 
 
-def measure(name, url, lines, args, baseline="", warm=True, **kwargs) -> Result:
+LOCKED = "database is locked"
+
+
+def measure(name, url, lines, args, baseline="", warm=True, server=None, **kwargs) -> Result:
+    """One endpoint under wrk (after a 2 s warm-up). With ``server``, the lines of its log
+    that say "database is locked" while it ran (warm-up included) go into ``extra``."""
+    logged_before = server.output().count(LOCKED) if server else 0
     settle(url)
     if warm:
         run_wrk(name, url, lines, duration=2, connections=args.connections)
@@ -255,9 +273,12 @@ def measure(name, url, lines, args, baseline="", warm=True, **kwargs) -> Result:
         name, url, lines, duration=args.duration, connections=args.connections, **kwargs
     )
     result.baseline = baseline
+    if server is not None:
+        result.extra["database_is_locked"] = server.output().count(LOCKED) - logged_before
     print(
         f"  {name:<34} {result.rps:8.1f} req/s  p50 {result.p50_ms:7.2f} ms  "
-        f"p99 {result.p99_ms:8.2f} ms  errors {result.errors}  {result.statuses}",
+        f"p99 {result.p99_ms:8.2f} ms  errors {result.errors}  {result.statuses}"
+        + (f"  '{LOCKED}': {result.extra['database_is_locked']}" if server else ""),
         flush=True,
     )
     return result
@@ -268,7 +289,19 @@ def skipped(name: str, why: str) -> Result:
     return Result(name, skipped=why)
 
 
-def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]:
+def run_endpoints(
+    app,
+    manifest,
+    args,
+    portal_url,
+    baseline_url,
+    baselines=("hello", "insert", "select20"),
+    server=None,
+    baseline_server=None,
+) -> list[Result]:
+    """The baselines named in ``baselines``, then every portal endpoint; ``server`` (the
+    portal's Server) and ``baseline_server`` make each result count the "database is locked"
+    lines of that server's log."""
     minter = Minter(app)
     pool = VoterPool(app, manifest, args)
     results: list[Result] = []
@@ -278,11 +311,16 @@ def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]
         return not only or any(word in name for word in only)
 
     print("Baselines (benchmarks/baseline_app.py, same gunicorn settings):", flush=True)
-    results.append(measure("hello", baseline_url, [("GET", "/hello", "", "", "")], args))
-    results.append(
-        measure("insert", baseline_url, [("POST", "/insert", "", "", "")], args, warm=False)
-    )
-    results.append(measure("select20", baseline_url, [("GET", "/select20", "", "", "")], args))
+    for name, method, path, warm in (
+        ("hello", "GET", "/hello", True),
+        ("insert", "POST", "/insert", False),
+        ("select20", "GET", "/select20", True),
+    ):
+        if name in baselines:
+            request = [(method, path, "", "", "")]
+            results.append(
+                measure(name, baseline_url, request, args, warm=warm, server=baseline_server)
+            )
 
     anonymous = [minter.session() for _ in range(300)]
     slug = manifest.get("consultation", {}).get("slug")
@@ -358,7 +396,9 @@ def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]
         elif ("idea" in name and not first_idea) or ("budget" in name and not budget_id):
             results.append(skipped(name, "no seeded data for it"))
         else:
-            results.append(measure(name, portal_url, pages(path_of, cookies), args, baseline))
+            results.append(
+                measure(name, portal_url, pages(path_of, cookies), args, baseline, server=server)
+            )
 
     writes_needed = max(3000, int(args.duration * 800))
     if wanted("support"):
@@ -372,7 +412,9 @@ def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]
                 cookie, csrf = minter.session(token)
                 idea = first_idea + rng_ideas[k % len(rng_ideas)]
                 lines.append(("POST", f"/api/v1/ideas/{idea}/support", cookie, csrf, "{}"))
-            results.append(measure("support", portal_url, lines, args, "insert", warm=False))
+            results.append(
+                measure("support", portal_url, lines, args, "insert", warm=False, server=server)
+            )
     if wanted("check-out"):
         projects = project_choice(app, budget_id) if budget_id else []
         if not capability(app, "api.ballot_checkout") or not projects:
@@ -395,6 +437,7 @@ def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]
                 args,
                 "insert",
                 warm=False,
+                server=server,
                 receipts_file=receipts,
             )
             result.extra.update(lost_ballots(app, budget_id, receipts))
@@ -411,29 +454,37 @@ def run_endpoints(app, manifest, args, portal_url, baseline_url) -> list[Result]
                     ("PUT", f"/api/v1/simulators/{simulator_id}/response", cookie, csrf, body)
                 )
             results.append(
-                measure("simulator submission", portal_url, lines, args, "insert", warm=False)
+                measure(
+                    "simulator submission",
+                    portal_url,
+                    lines,
+                    args,
+                    "insert",
+                    warm=False,
+                    server=server,
+                )
             )
     return results
 
 
 def lost_ballots(app, budget_id: int, receipts_file: str) -> dict[str, int]:
     """Acknowledged receipts missing from the database, and ballots stored without choices."""
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from portal.extensions import db
 
     codes = [c for c in Path(receipts_file).read_text().split() if c]
     Path(receipts_file).unlink(missing_ok=True)
+    # IN with an expanding parameter works on PostgreSQL and SQLite (ANY() is PostgreSQL's);
+    # chunks of 5,000 stay under SQLite's limit on bound variables.
+    found_query = text("SELECT count(*) FROM ballots WHERE receipt_code IN :c").bindparams(
+        bindparam("c", expanding=True)
+    )
     with app.app_context():
         found = 0
         for start in range(0, len(codes), 5000):
             chunk = codes[start : start + 5000]
-            found += (
-                db.session.scalar(
-                    text("SELECT count(*) FROM ballots WHERE receipt_code = ANY(:c)"), {"c": chunk}
-                )
-                or 0
-            )
+            found += db.session.scalar(found_query, {"c": chunk}) or 0
         empty = db.session.scalar(
             text(
                 "SELECT count(*) FROM ballots b WHERE b.budget_id = :b AND NOT EXISTS "
@@ -539,12 +590,15 @@ def worker_memory(app, manifest, args, env) -> Result:
     slug = manifest["consultation"]["slug"]
     first_idea = manifest.get("ideas", {}).get("first_id") or 0
     budget_id = manifest.get("budget", {}).get("id")
+    # 20,000 different ideas, or all but the last of a smaller data set (idea + 1 is read too):
+    # an idea that does not exist would be a 404, not a page.
+    spread = max(1, min(20000, (manifest.get("ideas", {}).get("count") or 1) - 1))
     anonymous = minter.session()[0]
     lines = []
     for k, (_voter_id, _email, token) in enumerate(voters):
         cookie = minter.session(token)[0]
         for j in range(20):
-            idea = first_idea + (k * 997 + j * 7919) % 20000
+            idea = first_idea + (k * 997 + j * 7919) % spread
             lines += [
                 ("GET", "/", anonymous, "", ""),
                 ("GET", f"/consultations/{slug}/ideas?page={1 + j % 50}", cookie, "", ""),
@@ -579,6 +633,9 @@ def worker_memory(app, manifest, args, env) -> Result:
     total = Result(name)
     total.requests = served - warm.requests
     total.errors = sum(r.errors for r in rounds)
+    for result in rounds:  # which answers the errors were (503 from shedding, 500, ...)
+        for code, count in result.statuses.items():
+            total.statuses[code] = total.statuses.get(code, 0) + count
     total.rps = total.requests / max(sum(30 for _ in rounds), 1)
     growth = (after - before) / before if before else 0.0
     total.extra = {
@@ -596,6 +653,254 @@ def worker_memory(app, manifest, args, env) -> Result:
     return total
 
 
+# --------------------------------------------------------------------------- SQLite default
+
+SQLITE_GOAL = 0.6  # each SQLite figure at least 60 % of PostgreSQL's, none "database is locked"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def restored_environment():
+    """build_app() writes the app's settings into os.environ; put the old ones back, so that
+    what runs later (the other benchmarks, the faults) still sees PostgreSQL's URL."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def sqlite_settings(app) -> dict[str, Any]:
+    """The pragmas a connection of the app's own engine has (what a SQLite deployment gets)."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        settings = {
+            name: connection.scalar(text(f"PRAGMA {name}"))
+            for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+        }
+        # Planner statistics: the seed runs ANALYZE; a SQLite deployment has none unless
+        # something runs ANALYZE or PRAGMA optimize (the report says which it measured).
+        settings["planner_statistics"] = bool(
+            connection.scalar(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            )
+        )
+        return settings
+
+
+def prepare_sqlite_baseline(path: Path, env: dict[str, str]) -> None:
+    """A fresh baseline file in WAL mode (the mode is stored in the file, so the baseline app's
+    connections use it too), its table made once here rather than by five workers at once."""
+    import sqlite3
+
+    remove_sqlite(path)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    subprocess.run(
+        [sys.executable, "-c", "import benchmarks.baseline_app"],
+        env={**env, "DATABASE_URL": sqlite_url(path)},
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+def data_counts(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ideas": (manifest.get("ideas") or {}).get("count"),
+        "comments": manifest.get("comments"),
+        "supports": manifest.get("supports"),
+        "voters": (manifest.get("voters") or {}).get("count"),
+        "projects": (manifest.get("budget") or {}).get("projects"),
+    }
+
+
+def sqlite_default(args) -> dict[str, Any]:
+    """The same endpoints on the SQLite default: same data shape, same gunicorn settings."""
+    path = Path(args.sqlite_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sargs = argparse.Namespace(**vars(args))
+    sargs.database_url = sqlite_url(path)
+    sargs.size = args.sqlite_size or args.size
+    sargs.manifest = None
+    if args.recreate:
+        print(f"Removing {path}", flush=True)
+        remove_sqlite(path)
+    with restored_environment():
+        app = build_app(sargs.database_url, args.redis_url)
+    manifest_path = RESULTS / f"seed-{db_name(sargs)}.json"
+    earlier = json.loads(manifest_path.read_text()).get("tag") if manifest_path.exists() else None
+    manifest = seeded_manifest(app, sargs)
+    seeded_now = manifest.get("tag") != earlier
+    data = data_counts(manifest)
+    report: dict[str, Any] = {
+        "path": str(path),
+        # What the file holds (an earlier run may have seeded another size than asked now).
+        "size": next(
+            (name for name, size in SIZES.items() if all(data[k] == n for k, n in size.items())),
+            "other",
+        ),
+        "data": data,
+        "seed_seconds": manifest.get("seconds"),
+        "seeded_this_run": seeded_now,
+        "settings": sqlite_settings(app),
+    }
+    print(
+        f"  SQLite file {path} ({path.stat().st_size / 1e6:,.0f} MB), data {report['data']}, "
+        f"seeded in {manifest.get('seconds')} s{' (this run)' if seeded_now else ''}; "
+        f"settings {report['settings']}",
+        flush=True,
+    )
+    from redis import Redis
+
+    redis = Redis.from_url(args.redis_url)
+    redis.flushdb()  # no page cached from PostgreSQL's data
+    env = portal_env(sargs.database_url, args.redis_url)
+    baseline_path = path.with_name(f"{path.stem}-baseline.sqlite")
+    prepare_sqlite_baseline(baseline_path, env)
+    baseline = Server(
+        "benchmarks.baseline_app:app",
+        {**env, "DATABASE_URL": sqlite_url(baseline_path)},
+        args.workers,
+        args.threads,
+    )
+    portal = Server("wsgi:app", env, args.workers, args.threads)
+    log_text = ""
+    try:
+        baseline.wait_ready("/healthz")
+        portal.wait_ready("/healthz")
+        # "hello" touches no database: PostgreSQL's run measured it already.
+        results = run_endpoints(
+            app,
+            manifest,
+            sargs,
+            portal.url,
+            baseline.url,
+            baselines=("insert", "select20"),
+            server=portal,
+            baseline_server=baseline,
+        )
+        log_text = portal.output()
+    finally:
+        portal.stop()
+        baseline.stop()
+        redis.flushdb()  # nor from SQLite's for what runs next
+    log_path = RESULTS / f"sqlite-server-{args.stamp}.log"
+    log_path.write_text(log_text)
+    report["results"] = results
+    report["server_log"] = str(log_path)
+    report["locked_in_log"] = log_text.count(LOCKED)
+    report["log_warnings"] = log_summary(log_text)
+    return report
+
+
+def log_summary(log_text: str) -> dict[str, int]:
+    """Warning and error lines of a server log by level and logger (e.g. "WARNING
+    portal.ops.outage": the 503 answers given when the database said it was locked)."""
+    import re
+    from collections import Counter
+
+    found = re.findall(r" (WARNING|ERROR|CRITICAL) (\S+) \[", log_text)  # the app's format
+    found += [
+        (level, "gunicorn") for level in re.findall(r"\] \[(WARNING|ERROR|CRITICAL)\] ", log_text)
+    ]
+    return dict(Counter(f"{level} {logger}" for level, logger in found))
+
+
+def sqlite_comparison(postgresql: list[Result], sqlite: list[Result]) -> list[dict[str, Any]]:
+    """Per endpoint: SQLite's and PostgreSQL's req/s and p99, their ratio and the goal."""
+    by_name = {r.name: r for r in postgresql}
+    rows = []
+    for lite in sqlite:
+        pg = by_name.get(lite.name)
+        row: dict[str, Any] = {"endpoint": lite.name, "baseline": lite.name in BASELINES}
+        if lite.skipped or pg is None or pg.skipped or not pg.rps:
+            row["skipped"] = lite.skipped or (pg.skipped if pg else "") or "no PostgreSQL figure"
+            rows.append(row)
+            continue
+        locked = lite.extra.get("database_is_locked", 0)
+        non_2xx = sum(n for code, n in lite.statuses.items() if not code.startswith("2"))
+        ratio = lite.rps / pg.rps
+        row.update(
+            {
+                "sqlite_rps": lite.rps,
+                "postgresql_rps": pg.rps,
+                "ratio": round(ratio, 3),
+                "sqlite_p99_ms": lite.p99_ms,
+                "postgresql_p99_ms": pg.p99_ms,
+                "sqlite_non_2xx": non_2xx,
+                "sqlite_errors": lite.errors,  # wrk's: socket errors, time-outs, 4xx/5xx
+                "database_is_locked": locked,
+                "goal_met": ratio >= SQLITE_GOAL and locked == 0,
+            }
+        )
+        rows.append(row)
+    return rows
+
+
+def sqlite_markdown(report: dict[str, Any], postgresql_data: dict[str, Any]) -> list[str]:
+    out = ["", "## SQLite default vs PostgreSQL", ""]
+    if report.get("error"):
+        return out + [f"Not measured: {report['error']}"]
+    out.append(
+        f"SQLite file {report['path']} (size '{report['size']}': {report['data']}), seeded by "
+        f"`portal seed-large` in {report['seed_seconds']} s"
+        f"{' in this run' if report['seeded_this_run'] else ' (an earlier run)'}; "
+        f"the app's own SQLite settings: {report['settings']}; same gunicorn settings and wrk "
+        "load as PostgreSQL; Redis page cache on for both (flushed before and after)."
+    )
+    if report["data"] != postgresql_data:
+        out += [
+            "",
+            f"Warning: PostgreSQL's data set differs ({postgresql_data}): the ratios compare "
+            "different sizes.",
+        ]
+    out += [
+        "",
+        "| endpoint | SQLite req/s | PostgreSQL req/s | SQLite/PostgreSQL | SQLite p99 ms "
+        '| PostgreSQL p99 ms | non-2xx (SQLite) | "database is locked" | goal |',
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["comparison"]:
+        if "skipped" in row:
+            out.append(f"| {row['endpoint']} | skipped: {row['skipped']} | | | | | | | |")
+            continue
+        goal = (
+            "(baseline: context)"
+            if row["baseline"]
+            else f"≥ {SQLITE_GOAL:.0%}, none locked: {'met' if row['goal_met'] else 'NOT met'}"
+        )
+        out.append(
+            f"| {row['endpoint']} | {row['sqlite_rps']:.1f} | {row['postgresql_rps']:.1f} "
+            f"| {row['ratio']:.0%} | {row['sqlite_p99_ms']:.2f} | {row['postgresql_p99_ms']:.2f} "
+            f"| {row['sqlite_non_2xx']} | {row['database_is_locked']} | {goal} |"
+        )
+    endpoints = [r for r in report["comparison"] if "skipped" not in r and not r["baseline"]]
+    met = sum(1 for r in endpoints if r["goal_met"])
+    out += [
+        "",
+        f'Goal (every endpoint ≥ {SQLITE_GOAL:.0%} of PostgreSQL, no "database is locked"): '
+        f"{met} of {len(endpoints)} endpoints met; "
+        f'"database is locked" in the SQLite server\'s log: {report["locked_in_log"]} lines '
+        f"({report['server_log']}); its warnings and errors: "
+        f"{report.get('log_warnings') or 'none'}.",
+    ]
+    return out
+
+
 def other_benchmarks(args) -> list[dict[str, Any]]:
     found = []
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
@@ -611,6 +916,12 @@ def other_benchmarks(args) -> list[dict[str, Any]]:
         command = [sys.executable, str(script)]
         if "--out" in help_text:
             command += ["--out", str(out)]
+        timeout = args.other_timeout
+        if "--synthetic-budget" in help_text:
+            # bench_pb.py bounds its 200,000-voter election itself (a line per rule that times
+            # out or is not run); give it that budget plus the Pabulib files and start-up.
+            command += ["--synthetic-budget", str(args.pb_budget)]
+            timeout = max(timeout, args.pb_budget + 600)
         started = time.monotonic()
         try:
             done = subprocess.run(
@@ -618,13 +929,13 @@ def other_benchmarks(args) -> list[dict[str, Any]]:
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
-                timeout=args.other_timeout,
+                timeout=timeout,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
             status = done.returncode
-            tail = (done.stdout + done.stderr)[-4000:]
+            tail = (done.stdout + done.stderr)[-8000:]
         except subprocess.TimeoutExpired:
-            status, tail = "timeout", f"stopped after {args.other_timeout} s"
+            status, tail = "timeout", f"stopped after {timeout} s"
         print(tail, flush=True)
         found.append(
             {
@@ -725,8 +1036,8 @@ def markdown(results: list[Result], meta: dict[str, Any], scenario: Result | Non
         out.append(
             f"{memory.name}: skipped: {memory.skipped}"
             if memory.skipped
-            else f"{memory.name}: {memory.requests:,} requests, {memory.errors} errors, "
-            f"{memory.extra} {memory.note}"
+            else f"{memory.name}: {memory.requests:,} requests, {memory.errors} errors "
+            f"(answers {memory.statuses}), {memory.extra} {memory.note}"
         )
     return "\n".join(out) + "\n"
 
@@ -751,6 +1062,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scenario", action="store_true")
     parser.add_argument("--no-others", action="store_true", help="Skip benchmarks/bench_*.py.")
     parser.add_argument("--other-timeout", type=int, default=900)
+    parser.add_argument(
+        "--pb-budget",
+        type=int,
+        default=1800,
+        help="Seconds bench_pb.py may spend on its 200,000-voter election (all rules).",
+    )
     parser.add_argument("--faults", action="store_true", help="Run benchmarks/faults.py too.")
     parser.add_argument(
         "--overload-duration", type=float, default=60, help="Seconds at twice --rate (0: skip)."
@@ -758,11 +1075,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-requests", type=int, default=200_000)
     parser.add_argument("--no-memory", action="store_true", help="Skip the worker memory run.")
     parser.add_argument("--memory-timeout", type=int, default=900, help="Seconds at most.")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="Skip the same endpoints on the SQLite default."
+    )
+    parser.add_argument(
+        "--sqlite-path",
+        default=str(RESULTS / "bench.sqlite"),
+        help="SQLite file for that run (seeded when it holds no seeded consultation yet).",
+    )
+    parser.add_argument(
+        "--sqlite-size",
+        choices=sorted(SIZES),
+        help="Data set seeded into the SQLite file (default: --size).",
+    )
     args = parser.parse_args(argv)
     args.stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     if not args.database_url.startswith("postgresql"):
+        # The SQLite default is measured too, as a ratio to PostgreSQL (see --sqlite-path).
         print("The benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...).")
         return 2
     ensure_wrk()
@@ -807,6 +1138,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         portal.stop()
         baseline.stop()
+    sqlite: dict[str, Any] | None = None
+    if not args.no_sqlite:
+        print("SQLite default, same endpoints:", flush=True)
+        try:
+            sqlite = sqlite_default(args)
+            sqlite["comparison"] = sqlite_comparison(results, sqlite["results"])
+        except Exception as error:  # noqa: BLE001 - PostgreSQL's figures must still be written
+            print(f"  SQLite run failed: {error!r}", flush=True)
+            sqlite = {"error": repr(error)[:2000]}
     memory = None
     if not args.no_memory:
         print("Worker memory:", flush=True)
@@ -850,11 +1190,21 @@ def main(argv: list[str] | None = None) -> int:
         "closing_day": scenario.as_dict() if scenario else None,
         "phases": [(title, r.as_dict()) for title, r in phases],
         "worker_memory": memory.as_dict() if memory else None,
+        "sqlite": (
+            {
+                **sqlite,
+                "results": [r.as_dict() for r in sqlite.get("results", [])],
+            }
+            if sqlite
+            else None
+        ),
         "other_benchmarks": others,
         "faults": faults,
     }
     (RESULTS / f"run-{args.stamp}.json").write_text(json.dumps(report, indent=2, default=str))
     text = markdown(results, {**meta, "phases": phases, "memory": memory}, scenario)
+    if sqlite is not None:
+        text += "\n".join(sqlite_markdown(sqlite, data_counts(manifest))) + "\n"
     (RESULTS / f"run-{args.stamp}.md").write_text(text)
     print()
     print(text)
