@@ -39,6 +39,8 @@ class Comment(Anchored, Moderated, db.Model):
         CheckConstraint("stance IN ('for', 'against', 'neutral')", name="known_stance"),
         CheckConstraint("depth >= 0 AND depth <= 3", name="depth_limit"),
         Index("ix_comments_target_anchor_id_parent_id", "target_anchor_id", "parent_id"),
+        # A thread page loads its visible replies by root and state (migration 0009).
+        Index("ix_comments_root_id_moderation_state", "root_id", "moderation_state"),
     )
     anchor_kind = "comment"
 
@@ -52,9 +54,7 @@ class Comment(Anchored, Moderated, db.Model):
     )
     # The top-level comment of the thread (its own id for a top-level comment): a page of
     # threads and all their replies load in one query.
-    root_id: Mapped[int | None] = mapped_column(
-        ForeignKey("comments.id", ondelete="CASCADE"), index=True
-    )
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     depth: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
