@@ -3,7 +3,9 @@
 Everything can be set from the environment (the defaults suit a 2-core machine):
 
 - ``WEB_CONCURRENCY`` worker processes (default: 2 x cores + 1, at most 8)
-- ``GUNICORN_THREADS`` threads per worker (default 4: requests wait on PostgreSQL and Redis)
+- ``GUNICORN_THREADS`` threads per worker (default 4 on Python 3.12+, where requests overlap
+  their waits on PostgreSQL and Redis; 1 on Python 3.11, whose threaded workers crashed under
+  load: see portal.ops.serving)
 - ``GUNICORN_WORKER_CLASS`` ``gthread`` (the default when threads > 1) or ``sync`` (the default
   with one thread); ``gthread`` is gunicorn's threaded worker timing how long each request
   waits for a thread, so that an overloaded server sheds load even without a proxy (see
@@ -26,6 +28,8 @@ divided by the number of app servers.
 import multiprocessing
 import os
 
+from portal.ops.serving import default_threads
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
@@ -35,7 +39,7 @@ def _int(name: str, default: int) -> int:
 _port = os.environ.get("PORT", "")
 bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
 workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8))
-threads = _int("GUNICORN_THREADS", 4)
+threads = _int("GUNICORN_THREADS", default_threads())
 _worker = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or (
     "gthread" if threads > 1 else "sync"
 )

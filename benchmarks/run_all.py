@@ -63,6 +63,7 @@ from benchmarks.load import (  # noqa: E402
     shuffled,
     voter_tokens,
 )
+from portal.ops.serving import default_threads  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_ops"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
@@ -1057,7 +1058,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=250, help="Closing-day target req/s.")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 5)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("GUNICORN_THREADS") or default_threads()),
+        help="Threads per worker (default as gunicorn.conf.py: 4 on Python 3.12+, 1 on 3.11).",
+    )
     parser.add_argument("--only", nargs="*", help="Only endpoints whose name contains one.")
     parser.add_argument("--no-scenario", action="store_true")
     parser.add_argument("--no-others", action="store_true", help="Skip benchmarks/bench_*.py.")
