@@ -38,6 +38,7 @@ from portal.consultations.phases import PHASE_LABELS, is_allowed
 from portal.core.errors import NotFound, PortalError
 from portal.core.permissions import LOGIN, PUBLIC, access
 from portal.extensions import db, limiter
+from portal.ops.cache import cached_fragment, rendered_html
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets")
 
@@ -121,13 +122,23 @@ def index():
 @access(PUBLIC)
 def show(budget_id: int):
     budget = _budget(budget_id)
-    projects = services.visible_projects(budget, current_user)
-    counts = services.ballot_counts(budget) if services.can_manage(current_user) else None
+    planner = services.can_manage(current_user)
+    # Planners' tools list every project (hidden ones too); others need only the cached list.
+    projects = services.visible_projects(budget, current_user) if planner else None
+
+    def render() -> dict:
+        shown = projects if projects is not None else services.visible_projects(budget)
+        return {"html": render_template("budgets/_projects.html", budget=budget, projects=shown)}
+
+    # The same for everyone but planners (who also see hidden projects), per language.
+    project_list = cached_fragment(f"budget-projects:{budget.id}:{planner}", render)
+    counts = services.ballot_counts(budget) if planner else None
     ballot = services.submitted_ballot(current_user, budget)
     return render_template(
         "budgets/show.html",
         budget=budget,
-        projects=projects,
+        projects=projects or [],
+        project_list=rendered_html(project_list["html"]),
         rules=ballot_rules.describe(budget),
         voting_open=is_allowed(budget.consultation, "vote"),
         blocker=services.voting_blocker(current_user, budget)

@@ -539,14 +539,21 @@ def _attach_replies(nodes: list[Node], user: Any, cap: int) -> None:
     for n in nodes:
         n.reply_count = counts.get(n.comment.id, 0)
         n.hidden_replies = max(0, n.reply_count - shown[n.comment.id])
-    if getattr(user, "is_authenticated", False):
-        votes = db.session.execute(
+    for comment_id, value in votes_of(user, list(by_id)).items():
+        by_id[comment_id].my_vote = value
+
+
+def votes_of(user: Any, comment_ids: list[int]) -> dict[int, int]:
+    """``user``'s votes (1 or -1) on these comments, by comment id (one query)."""
+    if not getattr(user, "is_authenticated", False) or not comment_ids:
+        return {}
+    return dict(
+        db.session.execute(
             select(CommentVote.comment_id, CommentVote.value).where(
-                CommentVote.user_id == user.id, CommentVote.comment_id.in_(list(by_id))
+                CommentVote.user_id == user.id, CommentVote.comment_id.in_(comment_ids)
             )
         ).all()
-        for comment_id, value in votes:
-            by_id[comment_id].my_vote = value
+    )
 
 
 def page_of(comment: Comment, per_page: int = PER_PAGE) -> int:

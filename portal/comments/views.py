@@ -6,23 +6,34 @@ which gets its data from the ``comment_thread(target)`` Jinja global defined her
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.comments import services
 from portal.comments.forms import STANCE_LABELS, CommentForm, EditForm, EmptyForm
 from portal.comments.models import MAX_DEPTH, Comment
 from portal.core.anchors import Anchored
 from portal.core.errors import Forbidden, PortalError
-from portal.core.permissions import LOGIN, PUBLIC, access
+from portal.core.permissions import LOGIN, PUBLIC, access, has_role
 from portal.extensions import db
 from portal.moderation.limits import posting_limits
 from portal.notifications import services as notifications
+from portal.ops.cache import cached_fragment, rendered_html, splice
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
 
@@ -30,33 +41,98 @@ bp = Blueprint("comments", __name__, url_prefix="/comments")
 # --- the section shown inside content pages --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at comments, as far as their HTML depends on it."""
+
+    id: int | None
+    authenticated: bool = False
+    moderator: bool = False
+
+    def generic(self) -> Viewer:
+        """The same kind of viewer, nobody in particular: what a cached page shows."""
+        return Viewer(None, self.authenticated, self.moderator)
+
+    @property
+    def kind(self) -> str:
+        return "moderator" if self.moderator else "member" if self.authenticated else "visitor"
+
+
+def viewer_of(user: Any) -> Viewer:
+    if not getattr(user, "is_authenticated", False):
+        return Viewer(None)
+    return Viewer(user.id, True, has_role(user, "moderator"))
+
+
+class ActionInfo(NamedTuple):
+    """What the actions of one visible comment show (kept with a cached page of comments)."""
+
+    id: int
+    author_id: int | None
+    up_count: int
+    down_count: int
+    anchor_kind: str = Comment.anchor_kind  # for report_url()
+
+
 @dataclass
 class CommentThread:
     target: Anchored
-    page: services.ThreadPage
     can_comment: bool
     reason: str | None
     following: bool
     anchor_id: int
     needs_login: bool = False
     max_depth: int = MAX_DEPTH
+    number: int = 1
+    order: str = "oldest"
+    total: int = 0  # top-level comments: what the pages count
+    count: int = 0  # every visible comment (the heading)
+    per_page: int = services.PER_PAGE
+    html: Markup = field(default_factory=Markup)  # the comments and their pager
 
     @property
-    def comments(self) -> list[services.Node]:
-        return self.page.nodes
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
-    @property
-    def order(self) -> str:
-        return self.page.order
+    @cached_property
+    def labels(self) -> dict[str, Any]:
+        """The fixed texts of comments, translated once per page (not once per comment);
+        those with a placeholder are formatted by the template (``label % {"n": 1}``)."""
+        return {
+            "agree": _("Agree"),
+            "disagree": _("Disagree"),
+            "votes": _("%(up)d agree, %(down)d disagree"),
+            "edit": _("Edit"),
+            "delete": _("Delete"),
+            "report": _("Report"),
+            "comment_n": _("comment %(n)d"),
+            "comment_title": _("Comment %(n)d"),
+            "deleted": _("Comment deleted"),
+            "deleted_account": _("Deleted account"),
+            "official": _("Official"),
+            "permalink": _("link to this comment"),
+            "edited": _("edited"),
+            "reply": _("Reply"),
+            "reply_to": _("to comment %(n)d"),
+            "your_reply": _("Your reply"),
+            "your_position": _("Your position"),
+            "publish_reply": _("Publish reply"),
+            "stances": {key: str(label) for key, label in STANCE_LABELS.items()},
+        }
 
-    @property
-    def count(self) -> int:
-        return self.target.anchor.comment_count
+    @cached_property
+    def post_url(self) -> str:
+        return url_for("comments.post", anchor_id=self.anchor_id)
+
+    @cached_property
+    def stance_options(self) -> Markup:
+        """The options of the reply forms' <select>: the same for every reply form."""
+        return get_template_attribute("comments/_macros.html", "stance_options")()
 
     def page_url(self, number: int | None = None, order: str | None = None) -> str:
         args = request.args.to_dict()
-        args["comments_page"] = number or self.page.number
-        args["comments_order"] = order or self.page.order
+        args["comments_page"] = number or self.number
+        args["comments_order"] = order or self.order
         if args["comments_order"] == "oldest":
             del args["comments_order"]
         if args["comments_page"] == 1:
@@ -65,21 +141,84 @@ class CommentThread:
         return request.path + (f"?{query}" if query else "") + "#comments"
 
 
+def _actions(nodes: list[services.Node]) -> list[tuple]:
+    """The ActionInfo of every visible comment of ``nodes`` and their replies."""
+    found: list[tuple] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        c = node.comment
+        if not c.is_deleted:
+            found.append((c.id, c.author_id, c.up_count, c.down_count))
+        stack.extend(reversed(node.replies))
+    return found
+
+
+def _render(nodes: list[services.Node], ctx: Any, viewer: Viewer, thread=None) -> dict:
+    """Comments as ``viewer`` (generic: nobody's own marks) sees them, with what the
+    viewer-specific parts need."""
+    html = render_template(
+        "comments/_list.html", nodes=nodes, ctx=ctx, viewer=viewer, thread=thread
+    )
+    return {"html": html, "actions": _actions(nodes), "total": thread.total if thread else 0}
+
+
+def _personal(rendered: dict, ctx: Any, user: Any) -> Markup:
+    """The generic comments with the viewer's own parts spliced in: their votes pressed,
+    Edit and Delete on their own comments and no vote buttons or Report link there."""
+    viewer = viewer_of(user)
+    html = rendered["html"]
+    if viewer.id is None or not rendered["actions"]:
+        return rendered_html(html)
+    infos = [ActionInfo(*values) for values in rendered["actions"]]
+    votes = services.votes_of(user, [a.id for a in infos])
+    actions = get_template_attribute("comments/_macros.html", "comment_actions")
+    own = {
+        a.id: str(actions(a, ctx, viewer, votes.get(a.id, 0))).strip()
+        for a in infos
+        if a.author_id == viewer.id or votes.get(a.id)
+    }
+    return rendered_html(splice(html, "ca", own))
+
+
 def comment_thread(target: Anchored) -> CommentThread:
-    """Everything ``comments/_section.html`` shows for ``target`` on this request."""
+    """Everything ``comments/_section.html`` shows for ``target`` on this request.
+
+    The page of comments is rendered for the kind of viewer (visitor, member, moderator;
+    allowed to comment or not) and cached until the next public write; the viewer's own
+    votes and comments are filled in afterwards (one query for the votes)."""
     number = request.args.get("comments_page", 1, type=int) or 1
+    number = min(max(number, 1), 100_000)
     order = request.args.get("comments_order", "oldest")
-    page = services.load_page(target.anchor_id, current_user, min(max(number, 1), 100_000), order)
+    order = order if order in services.ORDERS else "oldest"
     block = services.commenting_block(current_user, target)
-    return CommentThread(
+    thread = CommentThread(
         target=target,
-        page=page,
         can_comment=block is None,
         reason=block[1] if block else None,
         needs_login=bool(block and block[0] == "login"),
         following=notifications.is_following(current_user, target),
         anchor_id=target.anchor_id,
+        number=number,
+        order=order,
     )
+    viewer = viewer_of(current_user)
+
+    def render() -> dict:
+        page = services.load_page(target.anchor_id, None, number, order)
+        thread.total = page.total
+        rendered = _render(page.nodes, thread, viewer.generic(), thread)
+        rendered["count"] = target.anchor.comment_count
+        return rendered
+
+    key = (
+        f"comments:{target.anchor_id}:{viewer.kind}:{thread.can_comment}:"
+        f"{request.path}?{request.query_string.decode('latin-1')}"
+    )
+    rendered = cached_fragment(key, render)
+    thread.total, thread.count = rendered["total"], rendered["count"]
+    thread.html = _personal(rendered, thread, current_user)
+    return thread
 
 
 def may_edit(comment: Comment) -> bool:
@@ -94,8 +233,6 @@ def template_globals() -> dict[str, Any]:
     return {
         "comment_thread": comment_thread,
         "comment_stance_labels": STANCE_LABELS,
-        "comment_may_edit": may_edit,
-        "comment_may_delete": lambda c: services.may_delete(current_user, c),
     }
 
 
@@ -166,15 +303,22 @@ def thread(comment_id: int):
     comment = services.get_comment(comment_id)
     root = comment if comment.root_id is None else services.get_comment(comment.root_id)
     target = root.target()
-    node = services.load_thread(root, current_user)
+    node = services.load_thread(root, None)  # the viewer's votes are spliced in below
     reason = services.commenting_blocker(current_user, target)
-    return render_template(
-        "comments/thread.html",
-        node=node,
+    ctx = CommentThread(
         target=target,
         can_comment=reason is None,
         reason=reason,
-        max_depth=MAX_DEPTH,
+        following=False,
+        anchor_id=target.anchor_id,
+    )
+    rendered = _render([node], ctx, viewer_of(current_user).generic())
+    return render_template(
+        "comments/thread.html",
+        conversation=_personal(rendered, ctx, current_user),
+        target=target,
+        can_comment=reason is None,
+        reason=reason,
     )
 
 

@@ -4,12 +4,14 @@ and each consultation's Atom feed."""
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
     Response,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -17,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.accountability import services as accountability
 from portal.consultations import services as consultation_services
@@ -28,8 +31,9 @@ from portal.core.permissions import LOGIN, PUBLIC, access
 from portal.extensions import db
 from portal.ideas import services
 from portal.ideas.forms import IdeaForm, WithdrawForm
-from portal.ideas.models import Idea
+from portal.ideas.models import Idea, Support
 from portal.moderation.limits import posting_limits
+from portal.ops.cache import cached_fragment, rendered_html, splice
 
 bp = Blueprint("ideas", __name__)
 PER_PAGE = 20
@@ -76,20 +80,75 @@ def index(slug: str):
     consultation = consultation_services.get_by_slug(slug, current_user)
     filters = filters_from(request.args, consultation)
     page = Page.from_request(PER_PAGE)
-    ideas, page.total = services.list_ideas(
-        consultation, filters, page.limit, page.offset, current_user
+    counts_visible = services.support_counts_visible(consultation, current_user)
+    can_support = is_allowed(consultation, "support")
+    signed_in = bool(current_user.is_authenticated)
+
+    def render() -> dict:
+        ideas, total = services.list_ideas(
+            consultation, filters, page.limit, page.offset, current_user
+        )
+        html = render_template(
+            "ideas/_cards.html",
+            ideas=ideas,
+            counts_visible=counts_visible,
+            can_support=can_support,
+            next=request.full_path,
+        )
+        supportable: dict[str, str] = {}  # ideas with a support button: their titles
+        if can_support and signed_in:
+            supportable = {
+                str(idea.id): idea.title
+                for idea in ideas
+                if idea.status not in ("rejected", "merged")
+            }
+        return {"html": html, "supportable": supportable, "total": total}
+
+    # The cards are the same for everyone with the same filters (the list of "my ideas" is
+    # the owner's own, the random order the visitor's own seed), counts shown or not, and
+    # supporting open or not; only the viewer's own supports differ.
+    owner = current_user.id if filters.mine and signed_in else 0
+    key = (
+        f"ideas:{consultation.id}:{owner}:{filters.seed}:{counts_visible}:{can_support}:"
+        f"{signed_in}:{request.full_path}"
     )
+    cards = cached_fragment(key, render)
+    page.total = cards["total"]
+    supportable = cards["supportable"]
+    pressed: dict[int, str] = {}
+    if supportable:
+        button = get_template_attribute("ideas/_macros.html", "support_button")
+        for idea_id in _supported_among([int(i) for i in supportable]):
+            idea = _Card(idea_id, supportable[str(idea_id)])
+            pressed[idea_id] = f"{button(idea, True, request.full_path)}"
     return render_template(
         "ideas/index.html",
         consultation=consultation,
-        ideas=ideas,
+        cards=rendered_html(splice(cards["html"], "sb", pressed)),
         page=page,
         filters=filters,
         sorts=services.sorts_available(consultation, current_user),
-        supported=services.supported_ids(current_user, ideas),
-        counts_visible=services.support_counts_visible(consultation, current_user),
+        counts_visible=counts_visible,
         can_propose=is_allowed(consultation, "propose"),
-        can_support=is_allowed(consultation, "support"),
+        can_support=can_support,
+    )
+
+
+class _Card(NamedTuple):
+    """What a support button shows of its idea."""
+
+    id: int
+    title: str
+
+
+def _supported_among(idea_ids: list[int]) -> set[int]:
+    """Which of these ideas the signed-in person supports (one query)."""
+    return set(
+        db.session.scalars(
+            select(Support.idea_id).where(
+                Support.user_id == current_user.id, Support.idea_id.in_(idea_ids)
+            )
+        )
     )
 
 
@@ -158,11 +217,30 @@ def create(slug: str):
 def show(idea_id: int):
     idea = services.get_idea(idea_id, current_user)
     consultation = idea.consultation
+
+    def render() -> dict:
+        """What everyone allowed to see the idea sees alike: its text and facts, the
+        official answers and the description for the meta tags."""
+        return {
+            "head": render_template("ideas/_head.html", idea=idea, consultation=consultation),
+            "answers": render_template(
+                "ideas/_answers.html",
+                consultation=consultation,
+                history=accountability.history(idea),
+            ),
+            "description": plain_text(idea.body, 200),
+        }
+
+    parts = cached_fragment(f"idea:{idea.id}", render)
     return render_template(
         "ideas/show.html",
         idea=idea,
         consultation=consultation,
-        history=accountability.history(idea),
+        parts={
+            "head": rendered_html(parts["head"]),
+            "answers": rendered_html(parts["answers"]),
+            "description": parts["description"],
+        },
         supported=services.has_supported(current_user, idea),
         counts_visible=services.support_counts_visible(consultation, current_user),
         can_support=is_allowed(consultation, "support")
@@ -172,7 +250,6 @@ def show(idea_id: int):
         and current_user.is_authenticated
         and not consultation_services.is_verified(current_user, consultation),
         supports_used=services.supports_used(current_user, consultation),
-        description=plain_text(idea.body, 200),
         withdraw_form=WithdrawForm(),
     )
 

@@ -15,6 +15,15 @@ Races: the generation is read at the start of a request and bumped *after* the c
 page rendered from data older than a commit can only be stored under a generation that is
 already out of date. Time alone (a phase opening at midnight) bumps nothing: entries also
 expire after ``PAGE_CACHE_TTL`` seconds (60 by default), which bounds that staleness.
+
+Signed-in pages are never cached whole, but their parts that are the same for every viewer of
+a kind (a page of comments, a page of idea cards, a budget's project list) are, with
+:func:`cached_fragment`: under the same generation, plus the locale, the host and a key naming
+everything else the fragment depends on. The caller renders the fragment for a *generic*
+viewer and fills in what is the viewer's own afterwards (support marks, votes, own comments).
+Switched by ``FRAGMENT_CACHE_ENABLED`` (default: like ``PAGE_CACHE_ENABLED``). Without Redis,
+each process keeps at most ``PAGE_CACHE_MAX_ENTRIES`` pages and fragments (2000) and
+``PAGE_CACHE_MAX_BYTES`` (64 MiB).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -116,10 +126,15 @@ class MemoryBackend:
     see every write. Without Redis, app servers on *other* machines would not: use Redis there.
     """
 
-    def __init__(self, generation_file: Path, max_entries: int) -> None:
+    def __init__(
+        self, generation_file: Path, max_entries: int, max_bytes: int = 64 * 2**20
+    ) -> None:
         self.path = generation_file
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_entries = max_entries
+        # Signed-in pages add fragments (a page of comments is ~100 KB): bound the bytes too.
+        self.max_bytes = max_bytes
+        self.size = 0
         self.pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -149,16 +164,23 @@ class MemoryBackend:
             expires, value = entry
             if expires < time.monotonic():
                 del self.pages[key]
+                self.size -= len(value)
                 return None
             self.pages.move_to_end(key)
             return value
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         with self.lock:
+            old = self.pages.get(key)
+            if old is not None:
+                self.size -= len(old[1])
             self.pages[key] = (time.monotonic() + ttl, value)
+            self.size += len(value)
             self.pages.move_to_end(key)
-            while len(self.pages) > self.max_entries:
-                self.pages.popitem(last=False)
+            while len(self.pages) > self.max_entries or (
+                self.size > self.max_bytes and len(self.pages) > 1
+            ):
+                self.size -= len(self.pages.popitem(last=False)[1][1])
 
 
 # --------------------------------------------------------------------------- the cache
@@ -182,9 +204,17 @@ class PageCache:
             self.backend = MemoryBackend(
                 folder / f"page-cache-generation-{digest}",
                 int(config.get("PAGE_CACHE_MAX_ENTRIES", 2000)),
+                int(config.get("PAGE_CACHE_MAX_BYTES", 64 * 2**20)),
             )
         self._bump_failed = False
         self.stats = {"hit": 0, "miss": 0, "store": 0, "skip": 0, "error": 0}
+        self.fragment_stats = {"hit": 0, "miss": 0, "error": 0}
+        if "FRAGMENT_CACHE_ENABLED" not in config:
+            raw = os.environ.get("FRAGMENT_CACHE_ENABLED", "").strip().lower()
+            enabled = raw not in {"0", "false", "no", "off"} if raw else None
+            if enabled is None:
+                enabled = bool(config.get("PAGE_CACHE_ENABLED", True))
+            config["FRAGMENT_CACHE_ENABLED"] = enabled
 
     # generation -------------------------------------------------------------------------
 
@@ -223,6 +253,46 @@ class PageCache:
             self.backend.set(f"{generation}:{suffix}", json.dumps(value).encode(), self.ttl)
         except Exception:  # noqa: BLE001
             log.warning("value cache: could not store %s", name, exc_info=True)
+        return value
+
+    def fragment(self, name: str, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``render()`` (JSON: the fragment's HTML and what filling it in needs), kept under
+        the content generation, the locale and the host. The CSRF token it may carry (in any
+        of its strings) is stored as a random marker; each hit gets the requester's own."""
+        if not current_app.config.get("FRAGMENT_CACHE_ENABLED"):
+            return render()
+        from flask_babel import get_locale
+
+        raw = f"{get_locale()}|{request.host}|{name}"
+        suffix = "f:" + hashlib.sha256(raw.encode()).hexdigest()
+        try:
+            self._check_generation()
+            generation, stored = self.backend.lookup(suffix)
+        except Exception:  # noqa: BLE001 - no cache means "render", not an error
+            self.fragment_stats["error"] += 1
+            log.warning("fragment cache unavailable", exc_info=True)
+            return render()
+        if stored is not None:
+            self.fragment_stats["hit"] += 1
+            marker, _, text = stored.decode().partition("|")
+            if marker:
+                from flask_wtf.csrf import generate_csrf
+
+                text = text.replace(marker, generate_csrf())
+            return json.loads(text)
+        self.fragment_stats["miss"] += 1
+        value = render()
+        text = json.dumps(value)
+        token = g.get("csrf_token")
+        marker = ""
+        if token and token in text:  # a token is URL-safe: JSON leaves it as it is
+            marker = "csrf-" + secrets.token_hex(16)
+            text = text.replace(token, marker)
+        try:
+            self.backend.set(f"{generation}:{suffix}", f"{marker}|{text}".encode(), self.ttl)
+        except Exception:  # noqa: BLE001
+            self.fragment_stats["error"] += 1
+            log.warning("fragment cache: could not store %s", name, exc_info=True)
         return value
 
     # request side -----------------------------------------------------------------------
@@ -447,3 +517,42 @@ def remembered(name: str, compute: Callable[[], Any]) -> Any:
     """``compute()``, cached until the next public write (see :meth:`PageCache.remember`)."""
     cache = page_cache()
     return compute() if cache is None else cache.remember(name, compute)
+
+
+def cached_fragment(name: str, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``render()``, cached until the next public write, per locale and host (see
+    :meth:`PageCache.fragment`). ``name`` must name everything else the HTML depends on;
+    what ``render`` shows must be the same for every viewer that ``name`` covers."""
+    cache = page_cache()
+    return render() if cache is None else cache.fragment(name, render)
+
+
+def rendered_html(html: str) -> Markup:
+    """HTML that our autoescaping templates rendered (a fragment, cached or spliced)."""
+    return Markup(html)  # noqa: S704 - template output, every value escaped when rendered
+
+
+def splice(html: str, tag: str, replacements: dict[Any, str]) -> str:
+    """``html`` with each marked part ``<!--{tag}:{key}-->…<!--/{tag}:{key}-->`` whose key is
+    in ``replacements`` replaced by its value (which normally carries the same markers).
+
+    User content cannot forge a marker: Markdown is rendered with raw HTML off and every other
+    text is escaped, so ``<!--`` never comes from it."""
+    found = []
+    for key, value in replacements.items():
+        start = html.find(f"<!--{tag}:{key}-->")
+        if start < 0:
+            continue
+        closing = f"<!--/{tag}:{key}-->"
+        end = html.find(closing, start)
+        if end >= 0:
+            found.append((start, end + len(closing), value))
+    if not found:
+        return html
+    pieces: list[str] = []
+    position = 0
+    for start, end, value in sorted(found):
+        pieces += (html[position:start], value)
+        position = end
+    pieces.append(html[position:])
+    return "".join(pieces)

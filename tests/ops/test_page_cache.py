@@ -203,6 +203,18 @@ def test_memory_backend_is_bounded(tmp_path):
     assert backend.get("d") == b"d"
 
 
+def test_memory_backend_is_bounded_in_bytes_too(tmp_path):
+    backend = MemoryBackend(tmp_path / "generation", 100, max_bytes=250)
+    for key in "abc":
+        backend.set(key, key.encode() * 100, ttl=60)
+    assert backend.get("a") is None  # 300 bytes: the oldest went
+    assert backend.get("b") and backend.get("c")
+    backend.set("b", b"small", ttl=60)  # replacing an entry counts its new size only
+    assert backend.size == 105
+    backend.set("huge", b"x" * 1000, ttl=60)  # larger than the bound: kept alone
+    assert backend.get("huge") and backend.get("c") is None and backend.size == 1000
+
+
 def test_a_failed_bump_stops_caching_until_it_succeeds(app, client, cache_on):
     cache: PageCache = cache_on
 
