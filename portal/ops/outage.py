@@ -2,7 +2,9 @@
 
 - The database: an ``OperationalError`` / ``DisconnectionError`` / pool time-out becomes a 503
   page (or JSON under /api/) with ``Retry-After``; the pool's pre-ping reconnects by itself
-  once PostgreSQL is back, so the site recovers without a restart.
+  once PostgreSQL is back, so the site recovers without a restart. A full disk (PostgreSQL's
+  ``disk_full``, SQLite's "database or disk is full") is a 503 too, with its own message: the
+  transaction was rolled back, so nothing was half-saved, and reading goes on meanwhile.
 - Redis: the rate limiter falls back to per-process memory (and never turns a Redis error
   into a failed request); the page cache simply stops caching (see :mod:`portal.ops.cache`).
 """
@@ -29,15 +31,27 @@ _BARE_PAGE = (
 )
 
 
+def storage_is_full(error: Exception) -> bool:
+    """PostgreSQL's ``disk_full`` (SQLSTATE 53100) or SQLite's SQLITE_FULL."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) == "53100":
+        return True
+    return "database or disk is full" in str(original or error)
+
+
 def database_unavailable(error: Exception) -> Response:
-    """The answer to a request that could not reach the database."""
+    """The answer to a request that could not reach the database (or could not write to it
+    because its disk is full)."""
     from flask_babel import gettext as _
 
     from portal.core.errors import error_response
     from portal.extensions import db, login_manager
 
-    log.warning(
-        "database unavailable on %s %s: %s",
+    full = storage_is_full(error)
+    # A full disk needs someone to act; a lost connection usually heals by itself.
+    (log.error if full else log.warning)(
+        "database %s on %s %s: %s",
+        "storage full" if full else "unavailable",
         request.method,
         request.path,
         str(error).splitlines()[0] if str(error) else type(error).__name__,
@@ -51,15 +65,22 @@ def database_unavailable(error: Exception) -> Response:
     # expired (after a commit), and reading it (for the language, the menu) would reconnect.
     # The 503 answer is given as to an anonymous visitor.
     g._login_user = login_manager.anonymous_user()
-    message = _("The portal cannot reach its database right now. Please try again shortly.")
+    if full:
+        message = _(
+            "The portal cannot save anything right now because its storage is full. Nothing "
+            "you sent was saved; please try again later."
+        )
+    else:
+        message = _("The portal cannot reach its database right now. Please try again shortly.")
+    code = "storage_full" if full else "unavailable"
     try:
-        return error_response(503, message, code="unavailable", headers=headers)
+        return error_response(503, message, code=code, headers=headers)
     except Exception:  # noqa: BLE001 - rendering needs something that is down too
         log.debug("error page could not be rendered", exc_info=True)
         if request.path.startswith("/api/"):
             from portal.core.errors import json_error
 
-            response = json_error(503, message, "unavailable")
+            response = json_error(503, message, code)
         else:
             response = Response(_BARE_PAGE, status=503, mimetype="text/html")
         response.headers.update(headers)

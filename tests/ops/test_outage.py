@@ -131,3 +131,72 @@ def test_redis_down_degrades_to_working_pages_and_in_memory_limits(database_url)
     assert 429 not in result["logins"][:3]
     assert result["logins"][3:] == [429, 429]
     assert result["health"] == [503, {"database": "ok", "redis": "down"}]
+
+
+def test_full_storage_gives_a_503_with_its_own_message_and_saves_nothing(app, client, monkeypatch):
+    """SQLite's page limit raises the very error a full disk does ("database or disk is
+    full"); PostgreSQL's disk_full is scripted in benchmarks/faults.py (a small tablespace)."""
+    from sqlalchemy import event, func, select, text
+
+    from portal.comments.models import Comment
+    from portal.extensions import db
+    from tests.comments.factories import make_consultation
+    from tests.factories import make_user
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL's full disk is the disk-full scenario of benchmarks/faults.py")
+    monkeypatch.setitem(app.config, "RATELIMIT_POSTING", "1000 per minute")
+    with app.app_context():
+        anchor_id = make_consultation().anchor_id
+        make_user("ann@example.org")
+        engine = db.engine
+    client.login("ann@example.org")
+    url = f"/api/v1/anchors/{anchor_id}/comments"
+
+    def comments() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Comment))
+
+    def no_room_to_grow(dbapi_connection, _record):
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    event.listen(engine, "connect", no_room_to_grow)
+    engine.dispose()
+    try:
+        saved, refused = 0, None
+        for n in range(60):  # each comment nearly fills a page: the file must grow soon
+            answer = client.api("POST", url, json={"body": f"{n} " + "x" * 4990})
+            if answer.status_code == 201:
+                saved += 1
+                continue
+            refused = answer
+            break
+        assert refused is not None, "the file never had to grow"
+        assert refused.status_code == 503
+        # (On a rate-limited route Flask-Limiter's own Retry-After header wins.)
+        assert int(refused.headers["Retry-After"]) > 0
+        error = refused.get_json()["error"]
+        assert error["code"] == "storage_full" and "storage is full" in error["message"]
+        assert comments() == saved  # the refused comment left nothing behind
+        page = client.get(f"/consultations/{make_slug(app, anchor_id)}")
+        assert page.status_code == 200  # reading goes on while writing cannot
+    finally:
+        event.remove(engine, "connect", no_room_to_grow)
+        engine.dispose()
+    assert client.api("POST", url, json={"body": "space again"}).status_code == 201
+    assert comments() == saved + 1
+    with app.app_context():
+        assert db.session.scalar(text("PRAGMA max_page_count")) > 1_000_000
+
+
+def make_slug(app, anchor_id: int) -> str:
+    from sqlalchemy import select
+
+    from portal.consultations.models import Consultation
+    from portal.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Consultation.slug).where(Consultation.anchor_id == anchor_id)
+        )
