@@ -1,0 +1,48 @@
+"""``make bench`` counts the SQL statements of the signed-in idea list and judges the goals
+that are not ratios (statements, p99)."""
+
+from __future__ import annotations
+
+from benchmarks import run_all
+from benchmarks.load import Minter, Result, voter_tokens
+from portal.ops.seed import seed_large
+
+
+def quiet(_line: str) -> None:
+    """seed_large's echo, silenced."""
+
+
+def test_statements_are_counted_for_a_signed_in_reader(app):
+    with app.app_context():
+        manifest = seed_large(ideas=30, comments=40, supports=20, voters=3, projects=3, echo=quiet)
+    [(_, _, token)] = voter_tokens(app, manifest["voters"]["first_id"], 1)
+    cookie = Minter(app).session(token)[0]
+    path = f"/consultations/{manifest['consultation']['slug']}/ideas"
+    counts = run_all.statements_per_request(app, path, cookie)
+    assert set(counts) == {"first", "repeat"}
+    assert 0 < counts["repeat"] <= counts["first"] <= 12
+    # A page that does not answer 200 is reported as such, not as a count.
+    assert run_all.statements_per_request(app, "/no-such-page", cookie)["first"] == -404
+
+
+def test_report_judges_statement_and_p99_goals():
+    listed = Result("idea list (signed in)", rps=40, p50_ms=1, p99_ms=1, baseline="select20")
+    listed.ratio = 0.5
+    listed.extra["statements"] = {"first": 7, "repeat": 4}
+    support = Result("support", rps=1, p50_ms=1, p99_ms=200, baseline="insert")
+    support.ratio = 0.5
+    text = run_all.markdown(
+        [listed, support],
+        {
+            "stamp": "t",
+            "cores": 2,
+            "workers": 1,
+            "threads": 1,
+            "connections": 1,
+            "duration": 1,
+            "data": {},
+        },
+        None,
+    )
+    assert "≤ 6 SQL statements: NOT met" in text
+    assert "≥ 40% of insert: met; p99 < 150 ms: NOT met" in text
