@@ -47,16 +47,15 @@ def new_pools(monkeypatch) -> list:
     return created
 
 
-@pytest.fixture
-def redis_app(app):
-    """An app configured with a live Redis (its page cache then keeps a Redis client)."""
-    url = _live_redis()
+def _second_app(app, redis_url: str):
+    """An app on the suite's database with its own Redis setting (the suite's app may have
+    REDIS_URL from the environment, as in CI's PostgreSQL pass)."""
     second = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "PORTAL_ENV": "testing",
             "TESTING": True,
-            "REDIS_URL": url,
+            "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
@@ -69,8 +68,20 @@ def redis_app(app):
     limiter._storage_dead = False
 
 
-def test_health_without_redis_checks_the_database_only(client):
-    answer = client.get("/healthz")
+@pytest.fixture
+def redis_app(app):
+    """An app configured with a live Redis (its page cache then keeps a Redis client)."""
+    yield from _second_app(app, _live_redis())
+
+
+@pytest.fixture
+def plain_app(app):
+    """An app built without Redis: its page cache keeps no Redis client to share."""
+    yield from _second_app(app, "")
+
+
+def test_health_without_redis_checks_the_database_only(plain_app):
+    answer = plain_app.test_client().get("/healthz")
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "ok", "checks": {"database": "ok"}}
 
@@ -96,10 +107,11 @@ def test_health_reuses_the_page_cache_redis_client(redis_app, new_pools, monkeyp
     assert shared.connection_pool._created_connections == 1
 
 
-def test_health_keeps_one_client_per_url_without_a_shared_one(app, client, new_pools, monkeypatch):
+def test_health_keeps_one_client_per_url_without_a_shared_one(plain_app, new_pools, monkeypatch):
     url = _live_redis()
+    client = plain_app.test_client()
     monkeypatch.setattr(views, "_health_redis", {})
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    monkeypatch.setitem(plain_app.config, "REDIS_URL", url)
     for _ in range(5):
         answer = client.get("/healthz")
         assert answer.status_code == 200
@@ -113,12 +125,11 @@ def test_health_keeps_one_client_per_url_without_a_shared_one(app, client, new_p
     assert kwargs["socket_timeout"] <= 1 and kwargs["socket_connect_timeout"] <= 1
 
 
-def test_health_is_503_when_redis_is_down_and_ok_when_it_is_back(
-    app, client, new_pools, monkeypatch
-):
+def test_health_is_503_when_redis_is_down_and_ok_when_it_is_back(plain_app, new_pools, monkeypatch):
+    client = plain_app.test_client()
     monkeypatch.setattr(views, "_health_redis", {})
     down_url = f"redis://127.0.0.1:{_closed_port()}/0"
-    monkeypatch.setitem(app.config, "REDIS_URL", down_url)
+    monkeypatch.setitem(plain_app.config, "REDIS_URL", down_url)
     started = time.monotonic()
     for _ in range(2):
         answer = client.get("/healthz")
@@ -132,7 +143,7 @@ def test_health_is_503_when_redis_is_down_and_ok_when_it_is_back(
         live = _live_redis()
     except pytest.skip.Exception:
         return
-    monkeypatch.setitem(app.config, "REDIS_URL", live)
+    monkeypatch.setitem(plain_app.config, "REDIS_URL", live)
     answer = client.get("/healthz")
     assert answer.status_code == 200
     assert set(views._health_redis) == {down_url, live}
