@@ -1,6 +1,7 @@
 """Fault scripts: what happens to voters when parts of the system fail under load.
 
-    python benchmarks/faults.py [--only worker-kill redis-loss postgres-restart] [--seconds 20]
+    python benchmarks/faults.py [--only worker-kill redis-loss postgres-restart disk-full]
+                                [--seconds 20]
 
 Every scenario runs against a PRIVATE PostgreSQL cluster (initdb in a temporary folder, on a
 free loopback port, run as the ``postgres`` user) and, where Redis matters, a PRIVATE
@@ -17,11 +18,22 @@ stopped or restarted. The load is a bounded pool of Python threads on 127.0.0.1.
    crash) and started again. Passes when the outage answers are 503 with Retry-After (never
    500), the site answers 200 again by itself within 30 s of the restart, and no
    acknowledged ballot is lost.
+4. disk-full: a copy of the seeded database in a tablespace on a small tmpfs (the cluster's
+   data directory, and so its WAL, stay on the normal disk), under pages, supports and
+   check-outs; a filler file then takes every free byte of the tmpfs, so that PostgreSQL's
+   table and index files cannot grow ("No space left on device", SQLSTATE 53100, an ERROR,
+   not a PANIC), and is removed later. Passes when nothing gives a 500, refused writes are
+   503 with Retry-After or another 4xx/5xx with a message (the statuses, the message seen
+   and a sample body are reported), pages are served (200) while the disk is full, no
+   acknowledged ballot is lost nor stored without choices, and writes succeed again by
+   themselves within 30 s of the space being freed. Needs root (mount -t tmpfs); otherwise
+   it prints a SKIPPED line with the reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import random
@@ -142,6 +154,94 @@ class PrivateRedis:
             self.process.wait(timeout=5)
 
 
+class SmallTablespace:
+    """A small tmpfs mounted in a temporary folder, for a PostgreSQL tablespace to fill.
+
+    A filler file at the tmpfs's root (outside PostgreSQL's folder) takes its free space, so
+    the database's table and index files cannot grow while the WAL, on the normal disk, can.
+    """
+
+    def __init__(self, size_bytes: int) -> None:
+        self.size_mb = max(16, size_bytes // 2**20 + 1)
+        self.dir = Path(tempfile.mkdtemp(prefix="faults-disk-"))
+        self.dir.chmod(0o755)  # the postgres user must reach the tablespace below it
+        self.mount_point = self.dir / "mnt"
+        self.mount_point.mkdir()
+        self.location = self.mount_point / "pg"
+        self.filler = self.mount_point / "filler"
+        self.mounted = False
+
+    def mount(self) -> str:
+        """Mount the tmpfs; return why it could not be done ("" when it was)."""
+        if os.geteuid() != 0:
+            return f"mounting a tmpfs needs root (this runs as uid {os.geteuid()})"
+        if not shutil.which("mount"):
+            return "no mount command"
+        done = subprocess.run(
+            [
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                f"size={self.size_mb}m,mode=0755",
+                "tmpfs",
+                str(self.mount_point),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            return f"mount -t tmpfs refused: {(done.stderr or done.stdout).strip()[:300]}"
+        self.mounted = True
+        self.location.mkdir(mode=0o700)
+        shutil.chown(self.location, "postgres", "postgres")
+        return ""
+
+    def free_bytes(self) -> int:
+        stat = os.statvfs(self.mount_point)
+        return stat.f_bavail * stat.f_frsize
+
+    def fill(self) -> int:
+        """Write the filler until the tmpfs says ENOSPC; return the bytes written."""
+        written = 0
+        with open(self.filler, "ab", buffering=0) as handle:
+            for chunk in (2**20, 2**16, 4096):
+                block = b"\0" * chunk
+                while True:
+                    try:
+                        written += handle.write(block) or 0
+                    except OSError as error:
+                        if error.errno != errno.ENOSPC:
+                            raise
+                        break
+        return written
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def cleanup(self) -> str:
+        """Unmount (lazily if PostgreSQL still holds files there) and remove the folder."""
+        note = ""
+        if self.mounted:
+            self.free()
+            for _ in range(5):
+                if (
+                    subprocess.run(
+                        ["umount", str(self.mount_point)], capture_output=True
+                    ).returncode
+                    == 0
+                ):
+                    self.mounted = False
+                    break
+                time.sleep(1)
+            if self.mounted:
+                subprocess.run(["umount", "-l", str(self.mount_point)], capture_output=True)
+                self.mounted = False
+                note = "unmounted lazily (files were still open)"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return note
+
+
 # --------------------------------------------------------------------------- load
 
 
@@ -155,6 +255,7 @@ class Load:
         self.lock = threading.Lock()
         self.records: list[dict[str, Any]] = []
         self.stop_event = threading.Event()
+        self.started = 0.0
 
     def _take(self):
         with self.lock:
@@ -187,6 +288,8 @@ class Load:
             record["status"] = "connection error"
             record["error"] = type(error).__name__
             text = ""
+        if isinstance(record["status"], int) and record["status"] >= 400:
+            record["body"] = text[:600]
         if record["status"] == 201 and '"receipt_code"' in text:
             record["receipt"] = json.loads(text)["receipt_code"]
         return record
@@ -202,7 +305,7 @@ class Load:
 
     def run(self, seconds: float, threads: int, during=None) -> list[dict[str, Any]]:
         workers = [threading.Thread(target=self._worker, daemon=True) for _ in range(threads)]
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         for worker in workers:
             worker.start()
         if during:
@@ -242,7 +345,7 @@ def prepare(pg: PrivatePostgres, redis_url: str = "") -> tuple[Any, dict[str, An
             ideas=500,
             comments=2000,
             supports=5000,
-            voters=6000,
+            voters=8000,
             projects=20,
             echo=lambda line: None,
         )
@@ -300,33 +403,51 @@ def page_requests(app, manifest, count: int) -> list[tuple[str, ...]]:
     ]
 
 
-def ballot_check(app, manifest, records) -> dict[str, int]:
+def support_requests(app, manifest, start: int, count: int) -> list[tuple[str, ...]]:
+    """Supports by distinct voters, each on a random idea (a repeat answers 409)."""
+    minter = Minter(app)
+    first_idea = manifest["ideas"]["first_id"]
+    rng = random.Random(start)
+    result = []
+    for _, token in voters(app, manifest, start, count):
+        cookie, csrf = minter.session(token)
+        idea = first_idea + rng.randrange(manifest["ideas"]["count"])
+        result.append(("POST", f"/api/v1/ideas/{idea}/support", cookie, csrf, "{}"))
+    return result
+
+
+def ballot_counts(connection, budget_id: int, receipts: list[str]) -> dict[str, int]:
+    """Acknowledged ballots missing from the database, and ballots stored without choices."""
     from sqlalchemy import text
 
-    from portal.extensions import db
-
-    receipts = [r["receipt"] for r in records if r.get("receipt")]
-    with app.app_context():
-        found = db.session.scalar(
-            text("SELECT count(*) FROM ballots WHERE receipt_code = ANY(:c)"), {"c": receipts}
+    found = connection.scalar(
+        text("SELECT count(*) FROM ballots WHERE receipt_code = ANY(:c)"), {"c": receipts}
+    )
+    stored = connection.scalar(
+        text("SELECT count(*) FROM ballots WHERE budget_id = :b"), {"b": budget_id}
+    )
+    empty = connection.scalar(
+        text(
+            "SELECT count(*) FROM ballots b WHERE NOT EXISTS "
+            "(SELECT 1 FROM ballot_choices c WHERE c.ballot_id = b.id)"
         )
-        stored = db.session.scalar(
-            text("SELECT count(*) FROM ballots WHERE budget_id = :b"),
-            {"b": manifest["budget"]["id"]},
-        )
-        empty = db.session.scalar(
-            text(
-                "SELECT count(*) FROM ballots b WHERE NOT EXISTS "
-                "(SELECT 1 FROM ballot_choices c WHERE c.ballot_id = b.id)"
-            )
-        )
-        db.session.remove()
+    )
     return {
         "acknowledged": len(receipts),
         "lost": len(receipts) - (found or 0),
         "stored_in_all": stored or 0,
         "without_choices": empty or 0,
     }
+
+
+def ballot_check(app, manifest, records) -> dict[str, int]:
+    from portal.extensions import db
+
+    receipts = [r["receipt"] for r in records if r.get("receipt")]
+    with app.app_context():
+        counts = ballot_counts(db.session, manifest["budget"]["id"], receipts)
+        db.session.remove()
+    return counts
 
 
 def server_errors(log: str) -> list[str]:
@@ -508,10 +629,248 @@ def postgres_restart(pg: PrivatePostgres, app, manifest, seconds: float) -> dict
     }
 
 
+DISK_FULL_DATABASE = "portal_diskfull"
+DISK_FULL_MESSAGES = {
+    "cannot save anything": "disk-full message",
+    "cannot reach its database": "database-unreachable message",
+}
+
+
+def _message_kind(body: str) -> str:
+    for words, kind in DISK_FULL_MESSAGES.items():
+        if words in body:
+            return kind
+    try:
+        return "other: " + json.loads(body)["error"]["message"][:120]
+    except (ValueError, KeyError, TypeError):
+        return "other (no JSON message)" if body.strip() else "empty body"
+
+
+def _error_code(body: str) -> str:
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "(none)"
+
+
+def _postgres_log(pg: PrivatePostgres, offset: int) -> str:
+    try:
+        with open(pg.dir / "log", "rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def disk_full(pg: PrivatePostgres, app, manifest, seconds: float) -> dict[str, Any]:
+    import psycopg
+    from sqlalchemy import create_engine, text
+
+    from portal.extensions import db
+
+    # Requests are made from the seeded database, which is then copied into the tablespace.
+    pages = page_requests(app, manifest, 8000)
+    checkouts = checkout_requests(app, manifest, 5500, 2500)
+    supports = support_requests(app, manifest, 0, 2500)
+    probes = checkouts[-200:]
+    checkouts = checkouts[:-200]
+    with app.app_context():
+        size = db.session.scalar(text("SELECT pg_database_size(current_database())")) or 0
+        db.session.remove()
+        db.engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template left alone
+    space = SmallTablespace(int(size * 1.3) + 24 * 2**20)
+    skipped = space.mount()
+    if skipped:
+        space.cleanup()
+        print(f"SKIPPED disk-full: {skipped}", flush=True)
+        return {"scenario": "disk-full", "passed": True, "skipped": skipped}
+
+    url = pg.url.rsplit("/", 1)[0] + "/" + DISK_FULL_DATABASE
+    log_offset = (pg.dir / "log").stat().st_size if (pg.dir / "log").exists() else 0
+    admin = None
+    server = None
+    checker = None
+    events: dict[str, float] = {}
+    filled: dict[str, int] = {}
+    cleanup_note = ""
+    try:
+        admin = psycopg.connect(
+            host="127.0.0.1", port=pg.port, user="postgres", dbname="template1", autocommit=True
+        )
+        admin.execute(f"CREATE TABLESPACE small LOCATION '{space.location}'")
+        for attempt in range(20):
+            try:
+                admin.execute(
+                    f"CREATE DATABASE {DISK_FULL_DATABASE} TEMPLATE postgres TABLESPACE small"
+                )
+                break
+            except psycopg.errors.ObjectInUse:  # a last connection to the template closing
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        filled["tmpfs_mb"] = space.size_mb
+        filled["free_before_load_bytes"] = space.free_bytes()
+
+        env = portal_env(url, "", PAGE_CACHE_ENABLED="0")
+        server = Server("wsgi:app", env, workers=2, threads=4)
+        server.wait_ready()
+        mixed = []
+        for i, request in enumerate(pages):
+            mixed.append(request)
+            if i % 3 == 0 and checkouts:
+                mixed.append(checkouts.pop())
+            if i % 3 == 1 and supports:
+                mixed.append(supports.pop())
+        load = Load(server.url, mixed)
+        chaos_thread: list[threading.Thread] = []
+
+        def chaos(started: float) -> None:
+            def loop() -> None:
+                time.sleep(seconds / 4)
+                events["filling"] = time.monotonic() - started
+                filled["filler_bytes"] = space.fill()
+                filled["free_after_fill_bytes"] = space.free_bytes()
+                events["disk_full"] = time.monotonic() - started
+                time.sleep(max(0.0, seconds * 0.6 - (time.monotonic() - started)))
+                space.free()
+                events["space_freed"] = time.monotonic() - started
+
+            thread = threading.Thread(target=loop, daemon=True)
+            chaos_thread.append(thread)
+            thread.start()
+
+        records = load.run(seconds, threads=8, during=chaos)
+        for thread in chaos_thread:
+            thread.join(timeout=seconds + 30)
+        space.free()  # whatever happened, the space is back before checking and probing
+        events.setdefault("space_freed", time.monotonic() - load.started)
+
+        # Writes after the space came back: from the load, or else from probes, for 30 s.
+        freed = events["space_freed"]
+
+        def recovered_at(records: list[dict[str, Any]]) -> float | None:
+            """When the first successful write after the last refused one started."""
+            writes = sorted(
+                (r for r in records if r["method"] == "POST" and r["t"] > freed),
+                key=lambda r: r["t"],
+            )
+            last_refused = max((i for i, r in enumerate(writes) if r["status"] == 503), default=-1)
+            return next(
+                (r["t"] for r in writes[last_refused + 1 :] if r["status"] in (200, 201)), None
+            )
+
+        first_write_ok = recovered_at(records)
+        probe = Load(server.url, [])
+        while first_write_ok is None and probes:
+            now = time.monotonic() - load.started
+            if now > freed + 30:
+                break
+            record = probe._send(*probes.pop())
+            record["t"] -= load.started
+            record["probe"] = True
+            records.append(record)
+            first_write_ok = recovered_at(records)
+            if first_write_ok is None:
+                time.sleep(0.5)
+        log = server.output()
+        server.stop()
+        server = None
+
+        checker = create_engine(url)
+        receipts = [r["receipt"] for r in records if r.get("receipt")]
+        with checker.connect() as connection:
+            ballots = ballot_counts(connection, manifest["budget"]["id"], receipts)
+    finally:
+        if server:
+            server.stop()
+        if checker is not None:
+            checker.dispose()
+        if admin is not None:
+            for statement in (
+                f"DROP DATABASE IF EXISTS {DISK_FULL_DATABASE} WITH (FORCE)",
+                "DROP TABLESPACE IF EXISTS small",
+            ):
+                try:
+                    admin.execute(statement)
+                except psycopg.Error as error:
+                    cleanup_note += f"{statement}: {error}; "
+            admin.close()
+        cleanup_note += space.cleanup()
+
+    pg_log = _postgres_log(pg, log_offset)
+    no_space = [line for line in pg_log.splitlines() if "No space left on device" in line]
+    panics = [line for line in pg_log.splitlines() if "PANIC" in line]
+    full_from = events.get("disk_full", events.get("filling", 1e9))
+    during = [r for r in records if full_from <= r["t"] <= freed]
+    writes_during = [r for r in during if r["method"] == "POST"]
+    reads_during = [r for r in during if r["method"] == "GET"]
+    refused = [r for r in writes_during if r["status"] not in (200, 201)]
+
+    def clear(r: dict[str, Any]) -> bool:
+        status = r["status"]
+        if not isinstance(status, int) or status == 500:
+            return False
+        if status == 503:
+            return bool(r.get("retry_after")) and _message_kind(r.get("body", "")) != "empty body"
+        return 400 <= status < 600 and not _message_kind(r.get("body", "")).startswith(
+            ("other (no JSON", "empty")
+        )
+
+    unclear = [r for r in refused if not clear(r)]
+    samples: dict[str, str] = {}
+    for r in refused:
+        samples.setdefault(f"{r['status']} {r['path'].rsplit('/', 1)[-1]}", r.get("body", ""))
+    recovered_in = round(first_write_ok - freed, 2) if first_write_ok is not None else None
+    errors_500 = sum(1 for r in records if r["status"] == 500)
+    disk_full_seen = any(r["status"] == 503 for r in writes_during) and bool(no_space)
+    reads_not_ok = [r for r in reads_during if r["status"] != 200]
+    ok = (
+        errors_500 == 0
+        and disk_full_seen
+        and not unclear
+        and bool(reads_during)
+        and not reads_not_ok
+        and not panics
+        and ballots["lost"] == 0
+        and ballots["without_choices"] == 0
+        and recovered_in is not None
+        and recovered_in <= 30
+    )
+    return {
+        "scenario": "disk-full",
+        "passed": ok,
+        "events": {k: round(v, 1) for k, v in events.items()},
+        "space": filled,
+        "postgres_no_space_errors": len(no_space),
+        "postgres_no_space_sample": no_space[0][:300] if no_space else None,
+        "postgres_panics": panics[:3],
+        "statuses": summary(records),
+        "writes_while_full": summary(writes_during),
+        "reads_while_full": summary(reads_during),
+        "refused_write_messages": dict(Counter(_message_kind(r.get("body", "")) for r in refused)),
+        "refused_write_codes": dict(Counter(_error_code(r.get("body", "")) for r in refused)),
+        "refused_503_without_retry_after": sum(
+            1 for r in refused if r["status"] == 503 and not r.get("retry_after")
+        ),
+        "unclear_refusals": summary(unclear),
+        "sample_bodies": {k: v[:300] for k, v in list(samples.items())[:4]},
+        "writes_after_space_freed": summary(
+            [r for r in records if r["method"] == "POST" and r["t"] > freed]
+        ),
+        "recovered_seconds_after_space_freed": recovered_in,
+        "recovery_probes": sum(1 for r in records if r.get("probe")),
+        "ballots": ballots,
+        "paths_with_500": sorted({r["path"] for r in records if r["status"] == 500}),
+        "server_errors_logged": server_errors(log) if errors_500 else [],
+        "cleanup": cleanup_note or "tmpfs unmounted, database and tablespace dropped",
+    }
+
+
 SCENARIOS = {
     "worker-kill": worker_kill,
     "redis-loss": redis_loss,
     "postgres-restart": postgres_restart,
+    "disk-full": disk_full,
 }
 
 
@@ -545,6 +904,13 @@ def main(argv: list[str] | None = None) -> int:
         pg.destroy()
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
+    for r in results:  # one line each, so that a caller keeping the tail still sees them
+        state = (
+            f"SKIPPED ({r['skipped']})"
+            if r.get("skipped")
+            else ("passed" if r["passed"] else "FAILED")
+        )
+        print(f"faults: {r['scenario']}: {state}")
     failed = [r["scenario"] for r in results if not r["passed"]]
     print("faults:", "all passed" if not failed else f"FAILED: {', '.join(failed)}")
     return 1 if failed else 0
