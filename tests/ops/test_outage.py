@@ -133,23 +133,68 @@ def test_redis_down_degrades_to_working_pages_and_in_memory_limits(database_url)
     assert result["health"] == [503, {"database": "ok", "redis": "down"}]
 
 
-def test_full_storage_gives_a_503_with_its_own_message_and_saves_nothing(app, client, monkeypatch):
-    """SQLite's page limit raises the very error a full disk does ("database or disk is
-    full"); PostgreSQL's disk_full is scripted in benchmarks/faults.py (a small tablespace)."""
-    from sqlalchemy import event, func, select, text
+@pytest.fixture
+def small_disk_app(app, tmp_path, restore_limiter):
+    """A fresh SQLite database of its own (the suite's may have free pages to fill first),
+    compacted, whose file may not grow once ``full()`` is called — SQLite's page limit raises
+    the very error a full disk does ("database or disk is full")."""
+    from sqlalchemy import event, text
+
+    from portal.extensions import db
+    from portal.migrate import upgrade
+
+    second = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'small-disk.db'}",
+            "PORTAL_ENV": "testing",
+            "TESTING": True,
+            "JOBS_SYNC": True,
+            "MAIL_SERVER": app.config["MAIL_SERVER"],
+            "MAIL_PORT": app.config["MAIL_PORT"],
+            "REDIS_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_POSTING": "1000 per minute",
+        }
+    )
+    second.test_client_class = app.test_client_class
+    with second.app_context():
+        upgrade()
+        engine = db.engine
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM"))
+
+    def no_room_to_grow(dbapi_connection, _record):
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    def full(on: bool) -> None:
+        if on:
+            event.listen(engine, "connect", no_room_to_grow)
+        elif event.contains(engine, "connect", no_room_to_grow):
+            event.remove(engine, "connect", no_room_to_grow)
+        engine.dispose()
+
+    second.full = full
+    yield second
+    full(False)
+
+
+def test_full_storage_gives_a_503_with_its_own_message_and_saves_nothing(small_disk_app):
+    """PostgreSQL's disk_full is the disk-full scenario of benchmarks/faults.py (a small
+    tablespace); the answer is made by the same handler."""
+    from sqlalchemy import func, select
 
     from portal.comments.models import Comment
     from portal.extensions import db
     from tests.comments.factories import make_consultation
     from tests.factories import make_user
 
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("PostgreSQL's full disk is the disk-full scenario of benchmarks/faults.py")
-    monkeypatch.setitem(app.config, "RATELIMIT_POSTING", "1000 per minute")
+    app = small_disk_app
     with app.app_context():
-        anchor_id = make_consultation().anchor_id
+        consultation = make_consultation()
+        anchor_id, slug = consultation.anchor_id, consultation.slug
         make_user("ann@example.org")
-        engine = db.engine
+    client = app.test_client()
     client.login("ann@example.org")
     url = f"/api/v1/anchors/{anchor_id}/comments"
 
@@ -157,46 +202,24 @@ def test_full_storage_gives_a_503_with_its_own_message_and_saves_nothing(app, cl
         with app.app_context():
             return db.session.scalar(select(func.count()).select_from(Comment))
 
-    def no_room_to_grow(dbapi_connection, _record):
-        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
-        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+    app.full(True)
+    saved, refused = 0, None
+    for n in range(60):  # each comment nearly fills a page: the file must grow soon
+        answer = client.api("POST", url, json={"body": f"{n} " + "x" * 4990})
+        if answer.status_code == 201:
+            saved += 1
+            continue
+        refused = answer
+        break
+    assert refused is not None, "the file never had to grow"
+    assert refused.status_code == 503
+    # (On a rate-limited route Flask-Limiter's own Retry-After header wins.)
+    assert int(refused.headers["Retry-After"]) > 0
+    error = refused.get_json()["error"]
+    assert error["code"] == "storage_full" and "storage is full" in error["message"]
+    assert comments() == saved  # the refused comment left nothing behind
+    assert client.get(f"/consultations/{slug}").status_code == 200  # reading goes on
 
-    event.listen(engine, "connect", no_room_to_grow)
-    engine.dispose()
-    try:
-        saved, refused = 0, None
-        for n in range(60):  # each comment nearly fills a page: the file must grow soon
-            answer = client.api("POST", url, json={"body": f"{n} " + "x" * 4990})
-            if answer.status_code == 201:
-                saved += 1
-                continue
-            refused = answer
-            break
-        assert refused is not None, "the file never had to grow"
-        assert refused.status_code == 503
-        # (On a rate-limited route Flask-Limiter's own Retry-After header wins.)
-        assert int(refused.headers["Retry-After"]) > 0
-        error = refused.get_json()["error"]
-        assert error["code"] == "storage_full" and "storage is full" in error["message"]
-        assert comments() == saved  # the refused comment left nothing behind
-        page = client.get(f"/consultations/{make_slug(app, anchor_id)}")
-        assert page.status_code == 200  # reading goes on while writing cannot
-    finally:
-        event.remove(engine, "connect", no_room_to_grow)
-        engine.dispose()
+    app.full(False)
     assert client.api("POST", url, json={"body": "space again"}).status_code == 201
     assert comments() == saved + 1
-    with app.app_context():
-        assert db.session.scalar(text("PRAGMA max_page_count")) > 1_000_000
-
-
-def make_slug(app, anchor_id: int) -> str:
-    from sqlalchemy import select
-
-    from portal.consultations.models import Consultation
-    from portal.extensions import db
-
-    with app.app_context():
-        return db.session.scalar(
-            select(Consultation.slug).where(Consultation.anchor_id == anchor_id)
-        )
