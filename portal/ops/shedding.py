@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 import secrets
 import threading
@@ -190,22 +189,11 @@ def shed_response(waited_ms: float, budget_ms: float) -> Response:
 # --------------------------------------------------------------------------- settings
 
 
-def _env_int(name: str, default: int) -> int:
-    from portal.config import ConfigError
-
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
-
-
 def init_shedding(app: Flask) -> None:
     """Register the shedding hook; call it before any other before_request hook."""
-    app.config.setdefault("SHED_QUEUE_MS", _env_int("SHED_QUEUE_MS", DEFAULT_QUEUE_MS))
-    app.config.setdefault("SHED_RETRY_AFTER", _env_int("SHED_RETRY_AFTER", DEFAULT_RETRY_AFTER))
+    # portal.config reads both from the environment; these defaults serve a bare config.
+    app.config.setdefault("SHED_QUEUE_MS", DEFAULT_QUEUE_MS)
+    app.config.setdefault("SHED_RETRY_AFTER", DEFAULT_RETRY_AFTER)
     app.extensions[EXTENSION] = ShedCounter()
     app.before_request(shed_if_queued_too_long)
 

@@ -171,17 +171,15 @@ def test_the_budget_and_the_off_switch(app, client, monkeypatch):
     assert client.get("/", environ_base={QUEUE_WAIT_KEY: 30.0}).status_code == 200
 
 
-def test_settings_come_from_the_environment(monkeypatch):
-    from portal.config import ConfigError
-    from portal.ops.shedding import _env_int
+def test_settings_come_from_the_environment():
+    from portal.config import ConfigError, load_config
 
-    monkeypatch.setenv("SHED_QUEUE_MS", "750")
-    assert _env_int("SHED_QUEUE_MS", 2000) == 750
-    monkeypatch.setenv("SHED_QUEUE_MS", "")
-    assert _env_int("SHED_QUEUE_MS", 2000) == 2000
-    monkeypatch.setenv("SHED_QUEUE_MS", "fast")
+    env = {"PORTAL_ENV": "testing"}
+    assert load_config({**env, "SHED_QUEUE_MS": "750"})["SHED_QUEUE_MS"] == 750
+    assert load_config({**env, "SHED_QUEUE_MS": ""})["SHED_QUEUE_MS"] == 2000
+    assert load_config(env)["SHED_RETRY_AFTER"] == 5
     with pytest.raises(ConfigError, match="SHED_QUEUE_MS"):
-        _env_int("SHED_QUEUE_MS", 2000)
+        load_config({**env, "SHED_QUEUE_MS": "fast"})
 
 
 # --------------------------------------------------------------------------- gunicorn
