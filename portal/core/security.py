@@ -33,12 +33,18 @@ def uses_bearer_token() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
+def ensure_request_id() -> None:
+    """The request's id: the caller's X-Request-ID when it is sane, else a new one. Hooks that
+    run before this module's (load shedding) call it too; the first call decides."""
+    if g.get("request_id"):
+        return
+    incoming = request.headers.get("X-Request-ID", "")
+    valid = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+    g.request_id = incoming if valid else secrets.token_hex(8)
+
+
 def init_security(app: Flask) -> None:
-    @app.before_request
-    def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        valid = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-        g.request_id = incoming if valid else secrets.token_hex(8)
+    app.before_request(ensure_request_id)
 
     @app.before_request
     def check_csrf() -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import secrets
 import threading
 import time
 from typing import Any
@@ -122,15 +121,6 @@ def shed_count(app: Flask | None = None) -> int:
     return counter.count if counter else 0
 
 
-def _ensure_request_id() -> None:
-    # The same rule as portal.core.security.assign_request_id, which has not run yet: this
-    # hook comes first so that a shed request costs no rate-limit lookup or form parsing.
-    if not g.get("request_id"):
-        incoming = request.headers.get("X-Request-ID", "")
-        valid = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-        g.request_id = incoming if valid else secrets.token_hex(8)
-
-
 def _exempt() -> bool:
     endpoint = request.endpoint or ""
     return endpoint in EXEMPT_ENDPOINTS or endpoint.endswith(".static")
@@ -152,9 +142,11 @@ def shed_response(waited_ms: float, budget_ms: float) -> Response:
     from flask_babel import gettext as _
 
     from portal.core.errors import json_error, wants_json
+    from portal.core.security import ensure_request_id
     from portal.extensions import login_manager
 
-    _ensure_request_id()
+    # This hook runs before portal.core.security's, which would assign the id.
+    ensure_request_id()
     total = current_app.extensions[EXTENSION].add()
     log.warning(
         "shed %s %s: waited %.0f ms in the queue (budget %.0f ms)",
