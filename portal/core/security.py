@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import get_locale
@@ -33,14 +34,34 @@ def uses_bearer_token() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
+def request_id_from(incoming: str) -> str:
+    """The caller's X-Request-ID when it is sane, else a new id."""
+    valid = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+    return incoming if valid else secrets.token_hex(8)
+
+
 def ensure_request_id() -> None:
-    """The request's id: the caller's X-Request-ID when it is sane, else a new one. Hooks that
-    run before this module's (load shedding) call it too; the first call decides."""
+    """The request's id (see :func:`request_id_from`). Hooks that run before this module's
+    (load shedding) call it too; the first call decides."""
     if g.get("request_id"):
         return
-    incoming = request.headers.get("X-Request-ID", "")
-    valid = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-    g.request_id = incoming if valid else secrets.token_hex(8)
+    g.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
+
+
+def fixed_headers(config: Any) -> list[tuple[str, str]]:
+    """The security headers every answer carries, whatever it is. The page cache's WSGI layer
+    (portal.ops.cache_layer) sends the same ones with the pages it answers before Flask."""
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "geolocation=(self), camera=(), microphone=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if config.get("SESSION_COOKIE_SECURE"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
 
 
 def init_security(app: Flask) -> None:
@@ -69,14 +90,8 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        for name, value in fixed_headers(app.config):
+            headers.setdefault(name, value)
         headers["X-Request-ID"] = g.get("request_id", "")
         if response.mimetype == "text/html" or response.is_json:
             # Pages and messages are in the chosen language, which may come from the

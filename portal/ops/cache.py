@@ -98,7 +98,9 @@ class RedisBackend:
         self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
         self.generation_key = f"{prefix}generation"
-        self.page_prefix = f"{prefix}p:"
+        # "p2": pages kept as a JSON line and the body (servers of an older release, during a
+        # rolling restart, neither read nor overwrite them).
+        self.page_prefix = f"{prefix}p2:"
         self._lookup = self.redis.register_script(self.LOOKUP)
 
     def generation(self) -> int:
@@ -311,8 +313,7 @@ class PageCache:
         """What the page depends on besides the generation: locale, host and full URL."""
         from portal.core.i18n import select_locale
 
-        raw = f"{select_locale()}|{request.host}|{request.full_path}"
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return page_suffix(select_locale(), request.host, request.full_path)
 
     def before_request(self) -> Response | None:
         if not current_app.config.get("PAGE_CACHE_ENABLED", True) or not self.eligible():
@@ -337,10 +338,9 @@ class PageCache:
     def _response_from(self, stored: bytes) -> Response:
         from flask_wtf.csrf import generate_csrf
 
-        entry = json.loads(stored)
-        body: str = entry["body"]
+        entry, body = read_page(stored)
         if entry.get("marker"):
-            body = body.replace(entry["marker"], generate_csrf())
+            body = body.replace(entry["marker"].encode(), generate_csrf().encode())
         response = Response(body, status=200)
         for name, value in entry["headers"].items():
             response.headers[name] = value
@@ -363,12 +363,11 @@ class PageCache:
             marker = "csrf-" + secrets.token_hex(16)
             body = body.replace(token, marker)
         entry = {
-            "body": body,
             "marker": marker,
             "headers": {h: response.headers[h] for h in STORED_HEADERS if h in response.headers},
         }
         try:
-            self.backend.set(state["key"], json.dumps(entry).encode(), self.ttl)
+            self.backend.set(state["key"], stored_page(entry, body.encode()), self.ttl)
             self.stats["store"] += 1
         except Exception:  # noqa: BLE001
             self.stats["error"] += 1
@@ -395,6 +394,23 @@ class PageCache:
             if before.get(name) != session.get(name):
                 return "session changed"
         return ""
+
+
+def page_suffix(locale: str, host: str, full_path: str) -> str:
+    """A cached page's key besides the generation: what the page depends on."""
+    return hashlib.sha256(f"{locale}|{host}|{full_path}".encode()).hexdigest()
+
+
+def stored_page(entry: dict[str, Any], body: bytes) -> bytes:
+    """A page as kept in the cache: one line of JSON (headers, CSRF marker), then the body
+    as it is, so that a hit sends the stored bytes without decoding them."""
+    return json.dumps(entry).encode() + b"\n" + body
+
+
+def read_page(stored: bytes) -> tuple[dict[str, Any], bytes]:
+    """The (entry, body) that :func:`stored_page` kept (JSON escapes every newline)."""
+    head, _, body = stored.partition(b"\n")
+    return json.loads(head), body
 
 
 # --------------------------------------------------------------------------- generation
@@ -506,6 +522,10 @@ def init_page_cache(app: Flask) -> PageCache:
         install_generation_listeners(db.engine, cache.bump)
     app.before_request(cache.before_request)
     app.after_request(cache.after_request)
+    from portal.ops.cache_layer import CachedPageLayer
+
+    # Hits for visitors are answered in front of Flask (no request context, no hooks).
+    app.wsgi_app = CachedPageLayer(app, cache, app.wsgi_app)  # type: ignore[method-assign]
     return cache
 
 
