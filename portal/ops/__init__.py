@@ -36,6 +36,11 @@ def _settings_from_environment(app: Flask) -> None:
         config["PAGE_CACHE_ENABLED"] = value not in {"0", "false", "no", "off"}
     if "PAGE_CACHE_TTL" not in config:
         config["PAGE_CACHE_TTL"] = int(env.get("PAGE_CACHE_TTL", "60") or 60)
+    if "PAGE_CACHE_LOCAL_TTL" not in config:
+        config["PAGE_CACHE_LOCAL_TTL"] = float(env.get("PAGE_CACHE_LOCAL_TTL", "5") or 5)
+    if "PAGE_CACHE_LOCAL_MAX_BYTES" not in config:
+        raw = env.get("PAGE_CACHE_LOCAL_MAX_BYTES", "") or str(8 * 2**20)
+        config["PAGE_CACHE_LOCAL_MAX_BYTES"] = int(raw)
     config.setdefault("PAGE_CACHE_ENDPOINTS", DEFAULT_ENDPOINTS)
 
 

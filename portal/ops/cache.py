@@ -80,20 +80,86 @@ STORED_HEADERS = ("Content-Type", "Content-Language")
 # --------------------------------------------------------------------------- backends
 
 
+class BoundedStore:
+    """Values in this process's memory with an expiry, least recently used out first, bounded
+    in entries and in bytes (thread-safe)."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            entry = self.items.get(key)
+            if entry is None:
+                return None
+            expires, value = entry
+            if expires < time.monotonic():
+                del self.items[key]
+                self.size -= len(value)
+                return None
+            self.items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        with self.lock:
+            now = time.monotonic()
+            old = self.items.get(key)
+            if old is not None:
+                self.size -= len(old[1])
+            self.items[key] = (now + ttl, value)
+            self.size += len(value)
+            self.items.move_to_end(key)
+            items = self.items
+            # Out go the least recently used while over a bound, and expired ones at the front
+            # (a process's memory follows what it served lately, not what it ever served).
+            while len(items) > 1 and (
+                len(items) > self.max_entries
+                or self.size > self.max_bytes
+                or next(iter(items.values()))[0] < now
+            ):
+                self.size -= len(items.popitem(last=False)[1][1])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
 class RedisBackend:
     """Generation counter and pages in Redis, shared by every app server.
 
-    A lookup is ONE round trip: a small Lua script reads the generation and the page stored
-    under it together.
+    A lookup is at most ONE round trip: a small Lua script reads the generation and the page
+    stored under it together. Usually it is none: the process knows the generation from the
+    bumps Redis publishes (:class:`portal.ops.generation_watch.GenerationWatch`) and keeps a
+    copy of what it read lately for ``local_ttl`` seconds (5; 0 keeps none) under that
+    generation, so a bump anywhere makes those copies unreachable as it does Redis's.
     """
 
     LOOKUP = """
     local generation = redis.call('GET', KEYS[1]) or '0'
     return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
     """
+    BUMP = """
+    local generation = redis.call('INCR', KEYS[1])
+    redis.call('PUBLISH', ARGV[1], generation)
+    return generation
+    """
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        local_ttl: float = 5,
+        local_max_entries: int = 1000,
+        local_max_bytes: int = 8 * 2**20,
+    ) -> None:
         from redis import Redis
+
+        from portal.ops.generation_watch import GenerationWatch
 
         self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
@@ -102,25 +168,44 @@ class RedisBackend:
         # rolling restart, neither read nor overwrite them).
         self.page_prefix = f"{prefix}p2:"
         self._lookup = self.redis.register_script(self.LOOKUP)
+        self._bump = self.redis.register_script(self.BUMP)
+        self.local_ttl = local_ttl
+        self.local = BoundedStore(local_max_entries, local_max_bytes)
+        self.watch = GenerationWatch(
+            self.redis, self.generation_key, f"{prefix}bumps", on_reset=self.local.clear
+        )
 
     def generation(self) -> int:
         value = self.redis.get(self.generation_key)
         return int(value) if value else 0
 
     def bump(self) -> None:
-        self.redis.incr(self.generation_key)
+        self.watch.saw(int(self._bump(keys=[self.generation_key], args=[self.watch.channel])))
+
+    def peek(self, suffix: str) -> bytes | None:
+        """What this process kept under the current generation, without asking Redis."""
+        known = self.watch.current() if self.local_ttl > 0 else None
+        return None if known is None else self.local.get(f"{known}:{suffix}")
 
     def lookup(self, suffix: str) -> tuple[int, bytes | None]:
-        generation, value = self._lookup(
-            keys=[self.generation_key], args=[self.page_prefix, suffix]
-        )
-        return int(generation), value
+        known = self.watch.current() if self.local_ttl > 0 else None
+        if known is not None:
+            value = self.local.get(f"{known}:{suffix}")
+            if value is not None:
+                return known, value
+        found, value = self._lookup(keys=[self.generation_key], args=[self.page_prefix, suffix])
+        generation = int(found)
+        if value is not None and known == generation:
+            self.local.set(f"{generation}:{suffix}", value, self.local_ttl)
+        return generation, value
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         self.redis.set(self.page_prefix + key, value, ex=ttl)
+        if self.local_ttl > 0 and key.startswith(f"{self.watch.current()}:"):
+            self.local.set(key, value, min(ttl, self.local_ttl))
 
 
-class MemoryBackend:
+class MemoryBackend(BoundedStore):
     """Pages in this process's memory (bounded, least recently used out).
 
     The generation lives in a small file (its size is the counter, bumped by appending one
@@ -131,14 +216,10 @@ class MemoryBackend:
     def __init__(
         self, generation_file: Path, max_entries: int, max_bytes: int = 64 * 2**20
     ) -> None:
+        # Signed-in pages add fragments (a page of comments is ~100 KB): bound the bytes too.
+        super().__init__(max_entries, max_bytes)
         self.path = generation_file
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.max_entries = max_entries
-        # Signed-in pages add fragments (a page of comments is ~100 KB): bound the bytes too.
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self.lock = threading.Lock()
 
     def generation(self) -> int:
         try:
@@ -158,31 +239,8 @@ class MemoryBackend:
         generation = self.generation()
         return generation, self.get(f"{generation}:{suffix}")
 
-    def get(self, key: str) -> bytes | None:
-        with self.lock:
-            entry = self.pages.get(key)
-            if entry is None:
-                return None
-            expires, value = entry
-            if expires < time.monotonic():
-                del self.pages[key]
-                self.size -= len(value)
-                return None
-            self.pages.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: bytes, ttl: int) -> None:
-        with self.lock:
-            old = self.pages.get(key)
-            if old is not None:
-                self.size -= len(old[1])
-            self.pages[key] = (time.monotonic() + ttl, value)
-            self.size += len(value)
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.max_entries or (
-                self.size > self.max_bytes and len(self.pages) > 1
-            ):
-                self.size -= len(self.pages.popitem(last=False)[1][1])
+    def peek(self, suffix: str) -> bytes | None:
+        return self.lookup(suffix)[1]
 
 
 # --------------------------------------------------------------------------- the cache
@@ -199,7 +257,12 @@ class PageCache:
         prefix = f"portal:pc:{digest}:"
         self.backend: RedisBackend | MemoryBackend
         if config.get("REDIS_URL"):
-            self.backend = RedisBackend(config["REDIS_URL"], prefix)
+            self.backend = RedisBackend(
+                config["REDIS_URL"],
+                prefix,
+                local_ttl=float(config.get("PAGE_CACHE_LOCAL_TTL", 5)),
+                local_max_bytes=int(config.get("PAGE_CACHE_LOCAL_MAX_BYTES", 8 * 2**20)),
+            )
         else:
             default_dir = tempfile.gettempdir() if config.get("TESTING") else app.instance_path
             folder = Path(config.get("PAGE_CACHE_DIR") or default_dir)

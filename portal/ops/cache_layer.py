@@ -10,7 +10,8 @@ from the locale, host and full URL) and read the same backend under the same gen
 write makes a page unreachable for both at once.
 
 What the layer checks, each the same rule as Flask's path: the method is GET or HEAD; the URL
-matches a cacheable endpoint (the application's own URL adapter); no ``Authorization`` header
+matches a cacheable endpoint (the application's own URL adapter, asked before the shared cache
+is: a page this process already holds was stored for that URL); no ``Authorization`` header
 and no remember-me cookie; the session cookie (read with the application's own session
 interface: a bad signature is an empty session, as in Flask) holds no signed-in person and no
 flash; the locale is the session's choice, else the browser's best match, else the default
@@ -72,12 +73,6 @@ class CachedPageLayer:
             return None
         app = self.app
         request = app.request_class(environ)
-        try:
-            endpoint, _ = app.create_url_adapter(request).match()  # type: ignore[union-attr]
-        except HTTPException:  # no such page, a redirect, a wrong method: Flask answers
-            return None
-        if endpoint not in self.cache.endpoints:
-            return None
         cookies = request.cookies
         if app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
             return None
@@ -90,14 +85,25 @@ class CachedPageLayer:
         locale = session.get("locale")
         if locale not in locales:
             locale = (
-                request.accept_languages.best_match(locales)
-                or app.config["BABEL_DEFAULT_LOCALE"]
+                request.accept_languages.best_match(locales) or app.config["BABEL_DEFAULT_LOCALE"]
             )
         suffix = page_suffix(locale, request.host, request.full_path)
         self.cache._check_generation()
-        _, stored = self.cache.backend.lookup(suffix)
+        backend = self.cache.backend
+        # A copy this process kept was stored by Flask's path for this very URL, so it needs
+        # no routing; anything else is looked up in the shared cache for cacheable pages only.
+        stored = backend.peek(suffix)
         if stored is None:
-            return None
+            try:
+                adapter = app.create_url_adapter(request)
+                endpoint, _ = adapter.match()  # type: ignore[union-attr]
+            except HTTPException:  # no such page, a redirect, a wrong method: Flask answers
+                return None
+            if endpoint not in self.cache.endpoints:
+                return None
+            _, stored = backend.lookup(suffix)
+            if stored is None:
+                return None
         entry, body = read_page(stored)
         if entry.get("marker"):  # the page needs the visitor's own CSRF token: Flask's path
             return None

@@ -140,6 +140,7 @@ def test_a_cache_that_fails_leaves_the_answer_to_flask(app, client, layer, monke
         raise ConnectionError("cache down")
 
     monkeypatch.setattr(cache.backend, "lookup", broken)
+    monkeypatch.setattr(cache.backend, "peek", broken)
     answer = client.get("/")
     assert answer.status_code == 200
     assert "X-Page-Cache" not in answer.headers
