@@ -523,6 +523,33 @@ def _projects_by_id(budget: Budget) -> dict[int, Project]:
     }
 
 
+def _entry(entry: Any) -> tuple[Any, Any]:
+    """(project id, points) of one entry of a posted basket, as sent (not yet checked)."""
+    if isinstance(entry, dict):
+        return entry.get("id"), entry.get("points")
+    if isinstance(entry, list | tuple) and entry:
+        return entry[0], entry[1] if len(entry) > 1 else None
+    return entry, None
+
+
+# The range of the INTEGER id column: a larger number is no project, and PostgreSQL would
+# refuse it as a parameter instead of finding nothing.
+_ID_RANGE = range(-(2**31), 2**31)
+
+
+def _projects_among(budget: Budget, ids: set[int]) -> dict[int, Project]:
+    """The budget's projects with these ids (a ballot names a few of a budget's hundreds)."""
+    ids = {i for i in ids if i in _ID_RANGE}
+    if not ids:
+        return {}
+    return {
+        p.id: p
+        for p in db.session.scalars(
+            select(Project).where(Project.budget_id == budget.id, Project.id.in_(ids))
+        )
+    }
+
+
 def parse_items(budget: Budget, raw: Any) -> list[Item]:
     """Turn ``[{"id": 5, "points": 3}, ...]`` (or ``[[5, 3], ...]``) into basket items.
 
@@ -532,15 +559,12 @@ def parse_items(budget: Budget, raw: Any) -> list[Item]:
         raise ValidationFailed(fields={"projects": str(_l("Send the projects as a list."))})
     if len(raw) > MAX_PROJECTS_PER_BUDGET:
         raise ValidationFailed(fields={"projects": str(_l("Too many projects."))})
-    projects = _projects_by_id(budget)
+    entries = [_entry(entry) for entry in raw]
+    projects = _projects_among(
+        budget, {i for i, _ in entries if isinstance(i, int) and not isinstance(i, bool)}
+    )
     items: list[Item] = []
-    for entry in raw:
-        if isinstance(entry, dict):
-            project_id, points = entry.get("id"), entry.get("points")
-        elif isinstance(entry, list | tuple) and entry:
-            project_id, points = entry[0], entry[1] if len(entry) > 1 else None
-        else:
-            project_id, points = entry, None
+    for project_id, points in entries:
         if isinstance(project_id, bool) or not isinstance(project_id, int):
             raise ValidationFailed(
                 fields={"projects": str(_l("Each project is given by its numeric id."))}

@@ -206,6 +206,30 @@ def test_crafted_ballots_are_rejected_with_the_rule_named(app, client, ctx, rule
     assert db.session.scalar(select(func.count(BallotChoice.id))) == 0
 
 
+@pytest.mark.parametrize("foreign", ["other budget", "hidden", "huge id", "negative id"])
+def test_only_this_budgets_visible_projects_make_a_basket(app, ctx, foreign):
+    """A basket's projects are read by their ids: an id of another budget's project, of a
+    hidden project or beyond the id column's range is an unknown project, never a 500."""
+    budget = make_budget()
+    ids = project_ids(budget)
+    other = make_budget(budget.consultation)
+    wrong = {
+        "other budget": project_ids(other)[0],
+        "hidden": ids[1],
+        "huge id": 10**20,
+        "negative id": -(10**20),
+    }[foreign]
+    if foreign == "hidden":
+        budget.projects[1].moderation_state = "hidden"
+        db.session.commit()
+    items = services.parse_items(budget, [ids[0], [ids[2], None], {"id": ids[3]}])
+    assert [item.project.id for item in items] == [ids[0], ids[2], ids[3]]
+    with pytest.raises(services.BallotRuleBroken) as error:
+        services.parse_items(budget, [{"id": ids[0]}, {"id": wrong}])
+    assert error.value.fields["rule"] == "unknown_project"
+    assert services.parse_items(budget, []) == []
+
+
 def test_not_feasible_projects_cannot_be_chosen(app, client, ctx):
     budget = make_budget()
     project = budget.projects[0]
