@@ -6,6 +6,7 @@ rules are checked here, so the HTML views, the API and the CLI all obey them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,12 +80,16 @@ def can_see(user: Any, idea: Idea) -> bool:
     return idea.is_publicly_visible()
 
 
+@functools.cache
+def _with_phases() -> list:
+    # Its consultation and phases come along: every action on an idea checks the phase. The
+    # option is made once (options are immutable; making one costs as much as a small query).
+    return [joinedload(Idea.consultation).joinedload(Consultation.phases)]
+
+
 def get_idea(idea_id: int, viewer: Any = None) -> Idea:
     """Raises NotFound when it does not exist or ``viewer`` may not see it."""
-    # Its consultation and phases come along: every action on an idea checks the phase.
-    idea = db.session.get(
-        Idea, idea_id, options=[joinedload(Idea.consultation).joinedload(Consultation.phases)]
-    )
+    idea = db.session.get(Idea, idea_id, options=_with_phases())
     if idea is None or not can_see(viewer, idea):
         raise NotFound(str(_l("There is no idea at this address.")))
     return idea
@@ -422,13 +427,20 @@ def _check_supportable(user: User, idea: Idea) -> None:
 def _lock_person(user: User) -> None:
     """Serialise one person's support changes (PostgreSQL row lock; SQLite writes are serial
     anyway), so a per-person limit holds under concurrent requests."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    users = User.__table__
+    db.session.execute(select(users.c.id).where(users.c.id == user.id).with_for_update())
+
+
+# The writes of a support are Core statements on the tables: they load no objects, and the
+# ORM's bulk INSERT/UPDATE path costs more CPU than the statement itself.
+_SUPPORTS = Support.__table__
+_IDEAS = Idea.__table__
 
 
 def _qualified_after(count_expr, consultation: Consultation):
     threshold = consultation.support_threshold
     if not threshold:
-        return Idea.is_qualified
+        return _IDEAS.c.is_qualified
     return case((count_expr >= threshold, True), else_=False)
 
 
@@ -453,32 +465,48 @@ def _insert_support(user: User, idea: Idea) -> bool:
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = (
-        insert(Support)
+        insert(_SUPPORTS)
         .values(idea_id=idea.id, user_id=user.id, consultation_id=idea.consultation_id)
         .on_conflict_do_nothing()
-        .returning(Support.id)
+        .returning(_SUPPORTS.c.id)
     )
     return db.session.execute(statement).first() is not None
 
 
-def _move_count(idea: Idea, step: int) -> tuple[int, bool]:
+def _own_supports(user: User, consultation_id: int):
+    return (
+        select(func.count(_SUPPORTS.c.id))
+        .where(_SUPPORTS.c.consultation_id == consultation_id, _SUPPORTS.c.user_id == user.id)
+        .scalar_subquery()
+    )
+
+
+def _move_count(idea: Idea, step: int, counting: User | None = None) -> int | None:
     """Add ``step`` to the idea's counter in the database (atomic, no read first) and put the
-    new values on the loaded idea without another SELECT."""
-    condition = [Idea.id == idea.id] + ([Idea.support_count > 0] if step < 0 else [])
+    new values on the loaded idea without another SELECT. With ``counting``, the same
+    statement also returns that person's supports in the consultation (the change made
+    earlier in this transaction included), else None."""
+    count_expr = _IDEAS.c.support_count + step
+    condition = [_IDEAS.c.id == idea.id] + ([_IDEAS.c.support_count > 0] if step < 0 else [])
+    returned = [_IDEAS.c.support_count, _IDEAS.c.is_qualified]
+    if counting is not None:
+        returned.append(_own_supports(counting, idea.consultation_id))
     row = db.session.execute(
-        update(Idea)
+        update(_IDEAS)
         .where(*condition)
         .values(
-            support_count=Idea.support_count + step,
-            is_qualified=_qualified_after(Idea.support_count + step, idea.consultation),
+            support_count=count_expr,
+            is_qualified=_qualified_after(count_expr, idea.consultation),
         )
-        .returning(Idea.support_count, Idea.is_qualified)
-        .execution_options(synchronize_session=False)
+        .returning(*returned)
     ).first()
-    count, qualified = row if row is not None else (0, idea.is_qualified)
-    set_committed_value(idea, "support_count", count)
-    set_committed_value(idea, "is_qualified", qualified)
-    return count, bool(qualified)
+    if row is None:  # nothing to take back: the person's count is read on its own
+        set_committed_value(idea, "support_count", 0)
+        set_committed_value(idea, "is_qualified", idea.is_qualified)
+        return None
+    set_committed_value(idea, "support_count", row[0])
+    set_committed_value(idea, "is_qualified", row[1])
+    return row[2] if counting is not None else None
 
 
 def _state(user: User, idea: Idea, supported: bool, used: int | None) -> SupportState:
@@ -515,8 +543,12 @@ def add_support(user: User, idea: Idea) -> SupportState:
             )
     if not _insert_support(user, idea):
         raise Conflict(str(_l("You already support this idea.")))
-    _move_count(idea, +1)
-    return _state(user, idea, True, None if used is None else used + 1)
+    if used is None:
+        used = _move_count(idea, +1, counting=user)
+    else:
+        _move_count(idea, +1)
+        used += 1
+    return _state(user, idea, True, used)
 
 
 def remove_support(user: User, idea: Idea) -> SupportState:
@@ -525,14 +557,11 @@ def remove_support(user: User, idea: Idea) -> SupportState:
     if idea.consultation.support_limit:
         _lock_person(user)
     removed = db.session.execute(
-        delete(Support)
-        .where(Support.idea_id == idea.id, Support.user_id == user.id)
-        .execution_options(synchronize_session=False)
+        delete(_SUPPORTS).where(_SUPPORTS.c.idea_id == idea.id, _SUPPORTS.c.user_id == user.id)
     ).rowcount
     if removed != 1:
         raise Conflict(str(_l("You do not support this idea.")))
-    _move_count(idea, -1)
-    return _state(user, idea, False, None)
+    return _state(user, idea, False, _move_count(idea, -1, counting=user))
 
 
 def toggle_support(user: User, idea: Idea) -> bool:

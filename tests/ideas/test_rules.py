@@ -116,6 +116,25 @@ def test_per_person_limit_holds_for_crafted_api_calls(client, ctx):
     assert response.json["supports_used"] == 2
 
 
+def test_support_answers_count_the_persons_supports_in_this_consultation_only(client, ctx):
+    """The count of one's own supports comes back with the idea's new counter (one UPDATE …
+    RETURNING): it includes the support just given, and not those of other consultations."""
+    consultation, elsewhere = make_consultation(), make_consultation()
+    ideas = [make_idea(consultation) for _ in range(3)]
+    other = make_idea(elsewhere)
+    person, someone = make_user(), make_user()
+    services.add_support(someone, ideas[0])
+    services.add_support(person, other)
+    db.session.commit()
+    client.login(person.email)
+    answers = [client.api("POST", f"/api/v1/ideas/{i.id}/support").json for i in ideas[:2]]
+    assert [(a["supports_used"], a["support_count"]) for a in answers] == [(1, 2), (2, 1)]
+    taken_back = client.api("DELETE", f"/api/v1/ideas/{ideas[0].id}/support").json
+    assert (taken_back["supported"], taken_back["supports_used"]) == (False, 1)
+    assert taken_back["support_count"] == 1
+    assert client.api("DELETE", f"/api/v1/ideas/{ideas[2].id}/support").status_code == 409
+
+
 def test_verification_required_for_supporting(client, ctx):
     consultation = make_consultation(require_verification=True)
     idea = make_idea(consultation)

@@ -10,10 +10,11 @@ from portal.extensions import db
 from tests.factories import make_user
 from tests.ideas.factories import make_consultation, make_idea
 
-# the person with roles, the idea with consultation and phases, INSERT, UPDATE … RETURNING,
-# the count of own supports
-WITHOUT_LIMIT = 5
-# a limit adds the row lock that keeps the count right under concurrent requests
+# the person with roles, the idea with consultation and phases, INSERT, UPDATE … RETURNING
+# (which also counts the person's own supports)
+WITHOUT_LIMIT = 4
+# a limit adds the row lock that keeps the count right under concurrent requests, and the
+# count under that lock (before the INSERT, to refuse a support beyond the limit)
 WITH_LIMIT = 6
 
 
