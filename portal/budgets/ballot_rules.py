@@ -74,8 +74,16 @@ def _format(amount: int | float, currency: str) -> str:
     return _formatted(amount, currency, str(get_locale() or "en"))
 
 
+@functools.lru_cache(maxsize=8192)
+def _minor_money(minor: int, currency: str, locale: str) -> str:
+    value = minor_to_fraction(minor)
+    return _formatted(value if isinstance(value, int) else float(value), currency, locale)
+
+
 def money(minor: int | Fraction, currency: str) -> str:
-    value = minor_to_fraction(minor) if isinstance(minor, int) else minor / 100
+    if isinstance(minor, int):  # cents, the usual case: remembered without exact arithmetic
+        return _minor_money(minor, currency, str(get_locale() or "en"))
+    value = minor / 100
     amount: Any = value if isinstance(value, int) else float(value)
     return _format(amount, currency)
 
