@@ -58,6 +58,7 @@ class GenerationWatch:
         self._verified_at = 0.0
         self._retry_at = 0.0
         self._lost_messages = False
+        self._failing = False
         self._lock = threading.Lock()
 
     def current(self) -> int | None:
@@ -65,13 +66,19 @@ class GenerationWatch:
         if not self._lock.acquire(blocking=False):
             return self._generation  # another thread is reading the news this instant
         try:
-            return self._refresh()
+            generation = self._refresh()
         except Exception:  # noqa: BLE001 - Redis away: the caller asks Redis itself
-            log.warning("page cache: generation subscription lost", exc_info=True)
+            if not self._failing:  # once per outage, not once per retry
+                self._failing = True
+                log.warning("page cache: generation subscription lost", exc_info=True)
             self._drop()
             return None
         finally:
             self._lock.release()
+        if self._failing and generation is not None:
+            self._failing = False
+            log.info("page cache: generation subscription restored")
+        return generation
 
     def saw(self, generation: int) -> None:
         """A bump made by this process (its new value): known before Redis delivers it."""

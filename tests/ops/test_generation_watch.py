@@ -135,3 +135,23 @@ def test_bounded_store_drops_expired_entries_as_it_goes():
     store_.set("c", b"z" * 100, ttl=60)
     assert list(store_.items) == ["c"]
     assert store_.size == 100
+
+
+def test_an_unreachable_redis_means_no_generation_and_one_warning(caplog):
+    from redis import Redis
+
+    from portal.ops.generation_watch import GenerationWatch
+
+    resets: list[int] = []
+    watch = GenerationWatch(
+        Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2),
+        "nothing:generation",
+        "nothing:bumps",
+        on_reset=lambda: resets.append(1),
+    )
+    with caplog.at_level("WARNING", logger="portal.ops.generation_watch"):
+        assert watch.current() is None
+        watch._retry_at = 0
+        assert watch.current() is None
+    assert len([r for r in caplog.records if "subscription lost" in r.message]) == 1
+    assert resets  # whatever was kept is thrown away
