@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.budgets import ballot_rules, results, services
@@ -171,24 +172,55 @@ def project(budget_id: int, project_id: int):
 # --- the ballot ------------------------------------------------------------------------------
 
 
+def _ballot_project_list(
+    budget: Budget, chosen: set[int], tally: Any, uses_cost: bool, show_forms: bool
+) -> Markup:
+    """The ballot's list of projects, kept as a fragment: it depends only on which projects
+    the basket holds and (when money counts) what it leaves, so every voter who has chosen
+    nothing yet — most of a closing day's voters — gets the same list (and their own CSRF
+    token, put in by the fragment cache)."""
+    left = tally.left if uses_cost else ""
+    picked = ",".join(str(project_id) for project_id in sorted(chosen))
+    key = f"ballot-projects:{budget.id}:{picked}:{left}:{show_forms}"
+
+    def render() -> dict:
+        projects = [p for p in services.visible_projects(budget) if p.is_votable]
+        html = render_template(
+            "budgets/_ballot_projects.html",
+            budget=budget,
+            projects=projects,
+            chosen=chosen,
+            tally=tally,
+            uses_cost=uses_cost,
+            show_forms=show_forms,
+        )
+        return {"html": html}
+
+    return rendered_html(cached_fragment(key, render)["html"])
+
+
 def _ballot_context(budget: Budget) -> dict[str, Any]:
     user = current_user._get_current_object()
     items = services.basket(user, budget)
     tally = services.evaluate(budget, items, complete=True)
     chosen = {item.project.id for item in items}
-    projects = [p for p in services.visible_projects(budget) if p.is_votable]
     ballot = services.submitted_ballot(user, budget)
+    blocker = services.voting_blocker(user, budget)
+    final = ballot is not None and not budget.allow_replace
+    uses_cost = ballot_rules.uses_cost(budget)
     return {
         "budget": budget,
         "items": items,
         "tally": tally,
         "chosen": chosen,
-        "projects": projects,
+        "project_list": _ballot_project_list(
+            budget, chosen, tally, uses_cost, show_forms=not final and not blocker
+        ),
         "ballot": ballot,
         "rules": ballot_rules.describe(budget),
-        "uses_cost": ballot_rules.uses_cost(budget),
-        "blocker": services.voting_blocker(user, budget),
-        "final": ballot is not None and not budget.allow_replace,
+        "uses_cost": uses_cost,
+        "blocker": blocker,
+        "final": final,
         "form": BallotActionForm(),
         "checkout_form": EmptyForm(),
     }

@@ -8,6 +8,7 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.budgets import services
 from portal.budgets.models import Ballot, BallotChoice, BallotDraft, Budget
 from portal.core.models import utcnow
@@ -293,6 +294,37 @@ def test_replaceable_ballot_keeps_one_row_and_the_last_counts(app, client, ctx):
     assert [c.project_id for c in ballot.choices] == ids[1:3] and ballot.replaced_count == 1
     # The basket starts from the submitted ballot.
     assert [p["id"] for p in client.get(base).json["draft"]["projects"]] == ids[1:3]
+
+
+def test_a_new_ballot_is_in_the_session_as_written(app, ctx):
+    """Check-out writes a new ballot with Core INSERTs and puts the rows in the session as
+    loaded objects: they are what the database holds, flush nothing more, and a later
+    replacement changes them like any loaded ballot."""
+    budget = make_budget(ballot_kind="cumulative", total_points=10, allow_replace=True)
+    ids = project_ids(budget)
+    voter = make_user("points@example.org")
+    budget_id, voter_id = budget.id, voter.id
+    items = services.parse_items(budget, [{"id": ids[3], "points": 4}, {"id": ids[1], "points": 6}])
+    ballot = services.checkout(voter, budget, items)
+    assert not db.session.dirty and not db.session.new
+    assert ballot in db.session and all(c.ballot is ballot for c in ballot.choices)
+    ballot_id, receipt_code = ballot.id, ballot.receipt_code
+    fingerprint = services.ballot_fingerprint(budget, receipt_code, items)
+    written = [(c.id, c.project.ref, c.position, c.points) for c in ballot.choices]
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Ballot, ballot_id)
+    assert [(c.id, c.project.ref, c.position, c.points) for c in stored.choices] == written
+    assert [ref for _, ref, _, _ in written] == ["4", "2"]
+    assert (stored.voter_id, stored.channel, stored.replaced_count) == (voter_id, "online", 0)
+    assert (stored.receipt_code, stored.fingerprint) == (receipt_code, fingerprint)
+
+    budget, voter = db.session.get(Budget, budget_id), db.session.get(User, voter_id)
+    again = services.checkout(voter, budget, services.parse_items(budget, [[ids[0], 10]]))
+    db.session.commit()
+    assert again.id == ballot_id and again.replaced_count == 1
+    assert [(c.project_id, c.points) for c in again.choices] == [(ids[0], 10)]
+    assert db.session.scalar(select(func.count(BallotChoice.id))) == 1
 
 
 def test_voting_scope_own_district_and_any_one(app, client, ctx):
