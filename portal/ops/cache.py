@@ -182,6 +182,10 @@ class RedisBackend:
     def bump(self) -> None:
         self.watch.saw(int(self._bump(keys=[self.generation_key], args=[self.watch.channel])))
 
+    def known_generation(self) -> int | None:
+        """The generation as this process knows it without a round trip (None: unknown)."""
+        return self.watch.current() if self.local_ttl > 0 else None
+
     def peek(self, suffix: str) -> bytes | None:
         """What this process kept under the current generation, without asking Redis."""
         known = self.watch.current() if self.local_ttl > 0 else None
@@ -242,6 +246,9 @@ class MemoryBackend(BoundedStore):
     def peek(self, suffix: str) -> bytes | None:
         return self.lookup(suffix)[1]
 
+    def known_generation(self) -> int | None:
+        return self.generation()
+
 
 # --------------------------------------------------------------------------- the cache
 
@@ -272,6 +279,9 @@ class PageCache:
                 int(config.get("PAGE_CACHE_MAX_BYTES", 64 * 2**20)),
             )
         self._bump_failed = False
+        # ORM objects kept by kept_objects(): name -> (generation, expiry, detached objects).
+        self.objects: OrderedDict[str, tuple[int, float, Any]] = OrderedDict()
+        self.objects_lock = threading.Lock()
         self.stats = {"hit": 0, "miss": 0, "store": 0, "skip": 0, "error": 0}
         self.fragment_stats = {"hit": 0, "miss": 0, "error": 0}
         if "FRAGMENT_CACHE_ENABLED" not in config:
@@ -296,6 +306,14 @@ class PageCache:
             self.bump()
             if self._bump_failed:
                 raise RuntimeError("content generation unknown")
+
+    def known_generation(self) -> int | None:
+        """The content generation if this process can vouch for it without a round trip."""
+        try:
+            self._check_generation()
+            return self.backend.known_generation()
+        except Exception:  # noqa: BLE001 - unknown: callers read the database instead
+            return None
 
     # values -----------------------------------------------------------------------------
 
@@ -608,6 +626,54 @@ def cached_fragment(name: str, render: Callable[[], dict[str, Any]]) -> dict[str
     what ``render`` shows must be the same for every viewer that ``name`` covers."""
     cache = page_cache()
     return render() if cache is None else cache.fragment(name, render)
+
+
+KEPT_OBJECTS_MAX = 256  # per process: a few objects per consultation, budget ...
+
+
+def kept_objects(name: str, load: Callable[[Any], Any]) -> Any:
+    """``load(session)`` — read-mostly ORM objects (with what they eagerly load) that any public
+    write may change — kept in this process under the content generation and handed to the
+    request's session with ``merge(load=False)``, which copies them in without any SQL.
+
+    ``load`` runs in a short session of its own, so what is kept is detached and belongs to no
+    request; ``name`` must name everything the result depends on. Without a generation this
+    process can vouch for (caches off, Redis away) ``load`` runs in the request's session as if
+    nothing were kept. Entries also expire after ``PAGE_CACHE_TTL`` seconds, like pages."""
+    from sqlalchemy.orm import Session
+
+    from portal.extensions import db
+
+    cache = page_cache()
+    generation = None
+    if cache is not None and current_app.config.get("FRAGMENT_CACHE_ENABLED"):
+        generation = cache.known_generation()
+    if cache is None or generation is None:
+        return load(db.session)
+    now = time.monotonic()
+    with cache.objects_lock:
+        entry = cache.objects.get(name)
+        if entry is not None and entry[0] == generation and entry[1] > now:
+            cache.objects.move_to_end(name)
+            value = entry[2]
+        else:
+            entry = None
+    if entry is None:
+        with Session(db.engine) as own:  # closing it detaches what it loaded, state and all
+            value = load(own)
+        with cache.objects_lock:
+            cache.objects[name] = (generation, now + cache.ttl, value)
+            cache.objects.move_to_end(name)
+            while len(cache.objects) > KEPT_OBJECTS_MAX:
+                cache.objects.popitem(last=False)
+    if value is None:
+        return None
+    from sqlalchemy import inspect
+
+    # Already in this request's session (perhaps changed and not yet flushed): that one, as a
+    # query would have given — merging would copy the kept state over its changes.
+    existing = db.session.identity_map.get(inspect(value).key)
+    return existing if existing is not None else db.session.merge(value, load=False)
 
 
 def rendered_html(html: str) -> Markup:
