@@ -32,7 +32,6 @@ from portal.core.errors import Forbidden, PortalError
 from portal.core.permissions import LOGIN, PUBLIC, access, has_role
 from portal.extensions import db
 from portal.moderation.limits import posting_limits
-from portal.notifications import services as notifications
 from portal.ops.cache import cached_fragment, rendered_html, splice
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
@@ -160,65 +159,91 @@ def _render(nodes: list[services.Node], ctx: Any, viewer: Viewer, thread=None) -
     html = render_template(
         "comments/_list.html", nodes=nodes, ctx=ctx, viewer=viewer, thread=thread
     )
-    return {"html": html, "actions": _actions(nodes), "total": thread.total if thread else 0}
+    return {"html": html, "actions": _actions(nodes)}
 
 
-def _personal(rendered: dict, ctx: Any, user: Any) -> Markup:
+def _personal(html: str, actions: list, ctx: Any, viewer: Viewer, votes: dict[int, int]) -> str:
     """The generic comments with the viewer's own parts spliced in: their votes pressed,
-    Edit and Delete on their own comments and no vote buttons or Report link there."""
+    Edit and Delete on their own comments and no vote buttons or Report link there.
+
+    ``ctx`` is the CommentThread, or a callable making one: only needed (for its labels)
+    when there is something of the viewer's own to show."""
+    if viewer.id is None:
+        return html
+    mine = [values for values in actions if values[1] == viewer.id or votes.get(values[0])]
+    if not mine:
+        return html
+    if callable(ctx):
+        ctx = ctx()
+    macro = get_template_attribute("comments/_macros.html", "comment_actions")
+    own = {}
+    for values in mine:
+        info = ActionInfo(*values)
+        own[info.id] = str(macro(info, ctx, viewer, votes.get(info.id, 0))).strip()
+    return splice(html, "ca", own)
+
+
+# Where the follow form goes in a cached comment section (not forgeable, see splice()).
+FOLLOW_MARK = "<!--comments-follow-->"
+
+
+def comment_thread(target: Anchored) -> Markup:
+    """The comment section (``comments/_section.html``) of ``target`` for this request.
+
+    The whole section is rendered for the kind of viewer (visitor, member, moderator; why
+    they may not comment, if so) and this URL, and cached until the next public write; the
+    viewer's own parts are filled in afterwards: the follow form as it is for them, their
+    votes and their own comments (one query for both). A cache hit thus renders no template
+    unless the page shows something of the viewer's own."""
+    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    block = services.commenting_block(user, target)
     viewer = viewer_of(user)
-    html = rendered["html"]
-    if viewer.id is None or not rendered["actions"]:
-        return rendered_html(html)
-    infos = [ActionInfo(*values) for values in rendered["actions"]]
-    votes = services.votes_of(user, [a.id for a in infos])
-    actions = get_template_attribute("comments/_macros.html", "comment_actions")
-    own = {
-        a.id: str(actions(a, ctx, viewer, votes.get(a.id, 0))).strip()
-        for a in infos
-        if a.author_id == viewer.id or votes.get(a.id)
-    }
-    return rendered_html(splice(html, "ca", own))
 
-
-def comment_thread(target: Anchored) -> CommentThread:
-    """Everything ``comments/_section.html`` shows for ``target`` on this request.
-
-    The page of comments is rendered for the kind of viewer (visitor, member, moderator;
-    allowed to comment or not) and cached until the next public write; the viewer's own
-    votes and comments are filled in afterwards (one query for the votes)."""
-    number = request.args.get("comments_page", 1, type=int) or 1
-    number = min(max(number, 1), 100_000)
-    order = request.args.get("comments_order", "oldest")
-    order = order if order in services.ORDERS else "oldest"
-    block = services.commenting_block(current_user, target)
-    thread = CommentThread(
-        target=target,
-        can_comment=block is None,
-        reason=block[1] if block else None,
-        needs_login=bool(block and block[0] == "login"),
-        following=notifications.is_following(current_user, target),
-        anchor_id=target.anchor_id,
-        number=number,
-        order=order,
-    )
-    viewer = viewer_of(current_user)
+    def thread() -> CommentThread:
+        number = request.args.get("comments_page", 1, type=int) or 1
+        order = request.args.get("comments_order", "oldest")
+        return CommentThread(
+            target=target,
+            can_comment=block is None,
+            reason=block[1] if block else None,
+            needs_login=bool(block and block[0] == "login"),
+            following=False,
+            anchor_id=target.anchor_id,
+            number=min(max(number, 1), 100_000),
+            order=order if order in services.ORDERS else "oldest",
+        )
 
     def render() -> dict:
-        page = services.load_page(target.anchor_id, None, number, order)
-        thread.total = page.total
-        rendered = _render(page.nodes, thread, viewer.generic(), thread)
-        rendered["count"] = target.anchor.comment_count
+        ctx = thread()
+        page = services.load_page(target.anchor_id, None, ctx.number, ctx.order)
+        ctx.total = page.total
+        ctx.count = target.anchor.comment_count
+        rendered = _render(page.nodes, ctx, viewer.generic(), ctx)
+        rendered["html"] = render_template(
+            "comments/_section_body.html",
+            thread=ctx,
+            target=target,
+            listing=rendered_html(rendered["html"]),
+            follow=rendered_html(FOLLOW_MARK) if viewer.authenticated else None,
+        )
+        if viewer.authenticated:  # the form for someone who does not follow it, and who does
+            follow = get_template_attribute("comments/_macros.html", "follow_form")
+            rendered["follow"] = [str(follow(ctx, target, on)) for on in (False, True)]
         return rendered
 
+    # "comment-section": the whole section since this release, under a name of its own so
+    # that servers of the release before (a page of comments as "comments") never read it.
     key = (
-        f"comments:{target.anchor_id}:{viewer.kind}:{thread.can_comment}:"
+        f"comment-section:{target.anchor_id}:{viewer.kind}:{block}:"
         f"{request.path}?{request.query_string.decode('latin-1')}"
     )
     rendered = cached_fragment(key, render)
-    thread.total, thread.count = rendered["total"], rendered["count"]
-    thread.html = _personal(rendered, thread, current_user)
-    return thread
+    html = rendered["html"]
+    if viewer.authenticated:
+        following, votes = services.marks_of(user.id, target.anchor_id)
+        html = html.replace(FOLLOW_MARK, rendered["follow"][following], 1)
+        html = _personal(html, rendered["actions"], thread, viewer, votes)
+    return rendered_html(html)
 
 
 def may_edit(comment: Comment) -> bool:
@@ -312,10 +337,16 @@ def thread(comment_id: int):
         following=False,
         anchor_id=target.anchor_id,
     )
-    rendered = _render([node], ctx, viewer_of(current_user).generic())
+    viewer = viewer_of(current_user)
+    rendered = _render([node], ctx, viewer.generic())
+    votes = {}
+    if viewer.id is not None and rendered["actions"]:
+        votes = services.votes_of(current_user, [values[0] for values in rendered["actions"]])
     return render_template(
         "comments/thread.html",
-        conversation=_personal(rendered, ctx, current_user),
+        conversation=rendered_html(
+            _personal(rendered["html"], rendered["actions"], ctx, viewer, votes)
+        ),
         target=target,
         can_comment=reason is None,
         reason=reason,
