@@ -22,7 +22,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from portal.comments import services
 from portal.comments.forms import STANCE_LABELS, CommentForm, EditForm, EmptyForm
@@ -31,6 +32,7 @@ from portal.core.anchors import Anchored
 from portal.core.errors import Forbidden, PortalError
 from portal.core.permissions import LOGIN, PUBLIC, access, has_role
 from portal.extensions import db
+from portal.moderation import report_url
 from portal.moderation.limits import posting_limits
 from portal.ops.cache import cached_fragment, rendered_html, splice
 
@@ -61,6 +63,10 @@ def viewer_of(user: Any) -> Viewer:
     if not getattr(user, "is_authenticated", False):
         return Viewer(None)
     return Viewer(user.id, True, has_role(user, "moderator"))
+
+
+# An id no real comment has, to build a URL once and put each comment's id in it.
+_STAND_IN = 987_654_321_987
 
 
 class ActionInfo(NamedTuple):
@@ -122,6 +128,29 @@ class CommentThread:
     @cached_property
     def post_url(self) -> str:
         return url_for("comments.post", anchor_id=self.anchor_id)
+
+    @cached_property
+    def csrf(self) -> str:
+        """The CSRF token of the forms: looked up once, not twice per comment."""
+        return generate_csrf()
+
+    @cached_property
+    def _url_parts(self) -> dict[str, tuple[str, str]]:
+        """Each per-comment URL built once, around a stand-in id (url_for costs more than
+        the rest of a comment's actions together)."""
+        stand_in = ActionInfo(_STAND_IN, None, 0, 0)
+        built = {
+            name: url_for(f"comments.{name}", comment_id=_STAND_IN)
+            for name in ("permalink", "thread", "vote", "edit", "delete")
+        }
+        built["report"] = report_url(stand_in)
+        return {name: tuple(url.split(str(_STAND_IN))) for name, url in built.items()}
+
+    def url(self, name: str, comment_id: int) -> Markup:
+        """The URL ``name`` ("vote", "edit", "report" ...) of comment ``comment_id``, as
+        url_for() or report_url() would give it (escaped: the template shows it as it is)."""
+        before, after = self._url_parts[name]
+        return escape(before) + str(int(comment_id)) + escape(after)
 
     @cached_property
     def stance_options(self) -> Markup:

@@ -169,3 +169,30 @@ def test_marks_are_the_persons_own_on_this_content_only(app):
         # Ana follows both by commenting; she voted on nothing.
         assert services.marks_of(ana.id, one.anchor_id) == (True, {})
         assert services.marks_of(make_user().id, one.anchor_id) == (False, {})
+
+
+@pytest.mark.parametrize("script_root", ["", "/portal"])
+def test_the_comments_links_built_once_per_page_are_url_fors(app, script_root):
+    from flask import url_for
+
+    from portal.comments.views import CommentThread
+    from portal.moderation import report_url
+
+    with app.app_context():
+        consultation = make_consultation()
+        comment_id = make_comment(make_user(), consultation).id
+    with app.test_request_context("/x", base_url=f"http://localhost{script_root}/"):
+        comment = db.session.get(Comment, comment_id)
+        ctx = CommentThread(
+            target=comment.target(),
+            can_comment=True,
+            reason=None,
+            following=False,
+            anchor_id=comment.target_anchor_id,
+        )
+        for name in ("permalink", "thread", "vote", "edit", "delete"):
+            expected = url_for(f"comments.{name}", comment_id=comment.id)
+            assert expected.startswith(f"{script_root}/comments/")
+            assert ctx.url(name, comment.id) == expected
+        assert ctx.url("report", comment.id) == report_url(comment)
+        assert ctx.csrf == ctx.csrf  # one token per page
