@@ -88,12 +88,21 @@ def index(slug: str):
         ideas, total = services.list_ideas(
             consultation, filters, page.limit, page.offset, current_user
         )
-        html = render_template(
+        cards = render_template(
             "ideas/_cards.html",
             ideas=ideas,
             counts_visible=counts_visible,
             can_support=can_support,
             next=request.full_path,
+        )
+        page.total = total
+        html = render_template(
+            "ideas/_listing.html",
+            consultation=consultation,
+            cards=rendered_html(cards),
+            page=page,
+            filters=filters,
+            sorts=services.sorts_available(consultation, current_user),
         )
         supportable: dict[str, str] = {}  # ideas with a support button: their titles
         if can_support and signed_in:
@@ -104,17 +113,18 @@ def index(slug: str):
             }
         return {"html": html, "supportable": supportable, "total": total}
 
-    # The cards are the same for everyone with the same filters (the list of "my ideas" is
-    # the owner's own, the random order the visitor's own seed), counts shown or not, and
-    # supporting open or not; only the viewer's own supports differ.
+    # The list (filters, count, cards, pager) is the same for everyone with the same filters
+    # (the list of "my ideas" is the owner's own, the random order the visitor's own seed),
+    # counts shown or not (which also decides the orders offered), supporting open or not and
+    # signed in or not; only the viewer's own supports differ.
     owner = current_user.id if filters.mine and signed_in else 0
     key = (
-        f"ideas:{consultation.id}:{owner}:{filters.seed}:{counts_visible}:{can_support}:"
+        f"ideas-list:{consultation.id}:{owner}:{filters.seed}:{counts_visible}:{can_support}:"
         f"{signed_in}:{request.full_path}"
     )
-    cards = cached_fragment(key, render)
-    page.total = cards["total"]
-    supportable = cards["supportable"]
+    listing = cached_fragment(key, render)
+    page.total = listing["total"]
+    supportable = listing["supportable"]
     pressed: dict[int, str] = {}
     if supportable:
         button = get_template_attribute("ideas/_macros.html", "support_button")
@@ -124,10 +134,9 @@ def index(slug: str):
     return render_template(
         "ideas/index.html",
         consultation=consultation,
-        cards=rendered_html(splice(cards["html"], "sb", pressed)),
+        listing=rendered_html(splice(listing["html"], "sb", pressed)),
         page=page,
         filters=filters,
-        sorts=services.sorts_available(consultation, current_user),
         counts_visible=counts_visible,
         can_propose=is_allowed(consultation, "propose"),
         can_support=can_support,

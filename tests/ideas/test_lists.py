@@ -149,3 +149,54 @@ def test_list_page_runs_a_fixed_number_of_queries(client, ctx, queries):
     for sort in ("newest", "supported", "commented", "random", "api"):
         assert counts[(small.slug, sort)] == counts[(large.slug, sort)], counts
     assert max(counts.values()) <= 12, counts
+
+
+def _listing_pages(app, url: str, cached: bool) -> dict[str, str]:
+    """The list at ``url`` for a visitor, a resident and a planner, in English and Spanish,
+    with the fragment cache on or off (tokens left out: they are each session's own)."""
+    import re
+
+    app.config["FRAGMENT_CACHE_ENABLED"] = cached
+    pages = {}
+    try:
+        for who in (None, "resident@example.org", "planner@example.org"):
+            client = app.test_client()
+            if who:
+                client.login(who)
+            for language in ("en", "es"):
+                for _ in range(2):  # the second one is served from the cache when it is on
+                    answer = client.get(url, headers={"Accept-Language": language})
+                    assert answer.status_code == 200
+                    html = answer.get_data(as_text=True)
+                    pages[f"{who} {language}"] = re.sub(r'(csrf[-_]token"? \w+=")[^"]+', "", html)
+    finally:
+        app.config["FRAGMENT_CACHE_ENABLED"] = False
+    return pages
+
+
+def test_the_cached_listing_is_each_kind_of_viewers_own(app):
+    """Filters, count, cards and pager are one cached fragment per kind of viewer and
+    language: each viewer gets the page rendered for them (the "only my ideas" box for people
+    signed in, the "most supported" order only where counts show), the same as uncached."""
+    with app.app_context():
+        make_user("resident@example.org")
+        planner = make_user("planner@example.org", roles=("planner",))
+        consultation = make_consultation(hide_support_counts=True, planner=planner)
+        for n in range(3):
+            make_idea(consultation, title=f"Benches on square {n}")
+        category = consultation.categories[1].id
+        url = f"/consultations/{consultation.slug}/ideas?category={category}&sort=newest"
+        url_all = f"/consultations/{consultation.slug}/ideas"
+    stats = app.extensions["portal_page_cache"].fragment_stats
+    stats.update(hit=0, miss=0)
+    cached = _listing_pages(app, url_all, cached=True)
+    assert stats["hit"] >= 6 and stats["miss"] == 6  # one per kind of viewer and language
+    assert cached == _listing_pages(app, url_all, cached=False)
+    assert cached == _listing_pages(app, url_all, cached=True)
+    assert 'id="mine"' not in cached["None en"] and 'id="mine"' in cached["resident@example.org en"]
+    assert 'value="supported"' not in cached["resident@example.org en"]
+    assert 'value="supported"' in cached["planner@example.org en"]  # planners see counts
+    assert "3 ideas<" in cached["None en"] and "Buscar" in cached["None es"]
+    filtered = _listing_pages(app, url, cached=True)
+    assert f'<option value="{category}" selected>' in filtered["resident@example.org es"]
+    assert "0 ideas<" in filtered["None en"]
