@@ -18,8 +18,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, inspect, null, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.accounts.models import User
+from portal.accounts.models import User, UserRole
 from portal.comments.models import MAX_DEPTH, STANCES, Comment, CommentVote
 from portal.consultations.phases import PhaseClosed, require_phase
 from portal.core.anchors import Anchor, Anchored
@@ -440,8 +441,9 @@ class ThreadPage:
         return self.number < self.pages
 
 
-# The author and their roles: the badge of planners' comments reads them.
-_WITH_AUTHOR = joinedload(Comment.author).selectinload(User.role_rows)
+# The author (joined). Their roles (the badge of planners' comments reads them) are loaded
+# afterwards for the whole page at once: see _load_roles().
+_WITH_AUTHOR = joinedload(Comment.author)
 
 
 def _order(order: str):
@@ -462,10 +464,11 @@ def load_page(
 ) -> ThreadPage:
     """One page of a target's visible top-level comments and their visible replies.
 
-    Runs a fixed number of queries whatever the thread size: the count, the page, the
-    replies (at most ``replies_per_thread`` per thread, by a window function), the reply
-    counts and the person's votes, plus one for the roles of the authors of each of the page
-    and the replies (the "Official" badge).
+    Runs a fixed number of queries whatever the thread size: the page with the count of
+    all its top-level comments (a window function; a separate count only for a page past the
+    last), the replies (at most ``replies_per_thread`` per thread, with each thread's count,
+    by window functions), the roles of every author shown (the "Official" badge) and the
+    person's votes (none for nobody).
     """
     order = order if order in ORDERS else "oldest"
     number = max(1, number)
@@ -474,17 +477,21 @@ def load_page(
         Comment.parent_id.is_(None),
         Comment.visible(),
     )
-    total = db.session.scalar(select(func.count()).where(top_filter)) or 0
-    tops = list(
-        db.session.scalars(
-            select(Comment)
-            .where(top_filter)
-            .options(_WITH_AUTHOR)
-            .order_by(*_order(order))
-            .limit(per_page)
-            .offset((number - 1) * per_page)
-        )
-    )
+    rows = db.session.execute(
+        select(Comment, func.count().over().label("total"))
+        .where(top_filter)
+        .options(_WITH_AUTHOR)
+        .order_by(*_order(order))
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    ).all()
+    tops = [row[0] for row in rows]
+    if rows:
+        total = rows[0][1]
+    elif number > 1:  # past the last page: the window saw no row to count
+        total = db.session.scalar(select(func.count()).where(top_filter)) or 0
+    else:
+        total = 0
     nodes = [Node(c) for c in tops]
     _attach_replies(nodes, user, replies_per_thread)
     return ThreadPage(nodes, number, per_page, total, order)
@@ -507,29 +514,24 @@ def _attach_replies(nodes: list[Node], user: Any, cap: int) -> None:
             func.row_number()
             .over(partition_by=Comment.root_id, order_by=(Comment.created_at, Comment.id))
             .label("rank"),
+            # every visible reply of the thread, also those past the cap or under a hidden one
+            func.count().over(partition_by=Comment.root_id).label("count"),
         )
         .where(Comment.root_id.in_(root_ids), Comment.visible())
         .subquery()
     )
-    replies = list(
-        db.session.scalars(
-            select(Comment)
-            .join(ranked, ranked.c.id == Comment.id)
-            .where(ranked.c.rank <= cap)
-            .options(_WITH_AUTHOR)
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
-    counts = dict(
-        db.session.execute(
-            select(Comment.root_id, func.count())
-            .where(Comment.root_id.in_(root_ids), Comment.visible())
-            .group_by(Comment.root_id)
-        ).all()
-    )
+    rows = db.session.execute(
+        select(Comment, ranked.c.count)
+        .join(ranked, ranked.c.id == Comment.id)
+        .where(ranked.c.rank <= cap)
+        .options(_WITH_AUTHOR)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    # The first reply of a thread always passes the cap: each thread with replies has a row.
+    counts = {comment.root_id: count for comment, count in rows}
     by_id: dict[int, Node] = {n.comment.id: n for n in nodes}
     shown: dict[int, int] = defaultdict(int)
-    for comment in replies:  # parents come before their replies (older)
+    for comment, _count in rows:  # parents come before their replies (older)
         parent = by_id.get(comment.parent_id)
         if parent is None:  # its parent is hidden: the branch is not shown
             continue
@@ -540,8 +542,26 @@ def _attach_replies(nodes: list[Node], user: Any, cap: int) -> None:
     for n in nodes:
         n.reply_count = counts.get(n.comment.id, 0)
         n.hidden_replies = max(0, n.reply_count - shown[n.comment.id])
+    _load_roles([node.comment for node in by_id.values()])
     for comment_id, value in votes_of(user, list(by_id)).items():
         by_id[comment_id].my_vote = value
+
+
+def _load_roles(comments: list[Comment]) -> None:
+    """The roles of these comments' authors, in one statement for all of them (where they
+    are not loaded yet), instead of one per query that loaded comments."""
+    authors = {
+        c.author.id: c.author
+        for c in comments
+        if c.author is not None and "role_rows" in inspect(c.author).unloaded
+    }
+    if not authors:
+        return
+    rows: dict[int, list[UserRole]] = defaultdict(list)
+    for role in db.session.scalars(select(UserRole).where(UserRole.user_id.in_(list(authors)))):
+        rows[role.user_id].append(role)
+    for user_id, author in authors.items():
+        set_committed_value(author, "role_rows", rows[user_id])
 
 
 def votes_of(user: Any, comment_ids: list[int]) -> dict[int, int]:
