@@ -144,13 +144,16 @@ class CommentThread:
             for name in ("permalink", "thread", "vote", "edit", "delete")
         }
         built["report"] = report_url(stand_in)
-        return {name: tuple(url.split(str(_STAND_IN))) for name, url in built.items()}
+        return {
+            name: tuple(str(escape(part)) for part in url.split(str(_STAND_IN)))
+            for name, url in built.items()
+        }
 
     def url(self, name: str, comment_id: int) -> Markup:
         """The URL ``name`` ("vote", "edit", "report" ...) of comment ``comment_id``, as
         url_for() or report_url() would give it (escaped: the template shows it as it is)."""
-        before, after = self._url_parts[name]
-        return escape(before) + str(int(comment_id)) + escape(after)
+        before, after = self._url_parts[name]  # escaped already
+        return Markup(f"{before}{int(comment_id)}{after}")  # noqa: S704 - escaped parts, an int
 
     @cached_property
     def stance_options(self) -> Markup:
