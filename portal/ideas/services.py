@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Select, case, cast, delete, func, select, update
+from sqlalchemy import BigInteger, Select, bindparam, case, cast, delete, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -437,13 +437,6 @@ _SUPPORTS = Support.__table__
 _IDEAS = Idea.__table__
 
 
-def _qualified_after(count_expr, consultation: Consultation):
-    threshold = consultation.support_threshold
-    if not threshold:
-        return _IDEAS.c.is_qualified
-    return case((count_expr >= threshold, True), else_=False)
-
-
 @dataclass(frozen=True)
 class SupportState:
     """What a person sees after supporting or withdrawing: read inside the transaction, so
@@ -456,28 +449,61 @@ class SupportState:
     support_limit: int | None
 
 
-def _insert_support(user: User, idea: Idea) -> bool:
-    """One INSERT that does nothing when the person already supports the idea (the UNIQUE
-    constraint decides, also between concurrent requests); True when a row was added."""
-    dialect = db.session.get_bind().dialect.name
+@functools.cache
+def _support_insert(dialect: str):
+    """INSERT of one support that does nothing when the person already supports the idea (the
+    UNIQUE constraint decides, also between concurrent requests), RETURNING its id; built
+    once per dialect. (Parameter names may not be column names in an INSERT or UPDATE.)"""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = (
+    return (
         insert(_SUPPORTS)
-        .values(idea_id=idea.id, user_id=user.id, consultation_id=idea.consultation_id)
+        .values(
+            idea_id=bindparam("the_idea"),
+            user_id=bindparam("the_person"),
+            consultation_id=bindparam("the_consultation"),
+        )
         .on_conflict_do_nothing()
         .returning(_SUPPORTS.c.id)
     )
-    return db.session.execute(statement).first() is not None
 
 
-def _own_supports(user: User, consultation_id: int):
+def _insert_support(user: User, idea: Idea) -> bool:
+    """True when a row was added (see :func:`_support_insert`)."""
+    statement = _support_insert(db.session.get_bind().dialect.name)
+    values = {"the_idea": idea.id, "the_person": user.id, "the_consultation": idea.consultation_id}
+    return db.session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _count_update(taking_back: bool, threshold: bool, counting: bool):
+    """UPDATE … RETURNING of an idea's support counter by :the_step (with :the_threshold deciding
+    "qualified" when the consultation has one; taking back never goes below 0); with
+    ``counting``, the same statement also returns the person's (:the_person) supports in the
+    consultation (:the_consultation). Built once per variant."""
+    count = _IDEAS.c.support_count + bindparam("the_step")
+    qualified = (
+        case((count >= bindparam("the_threshold"), True), else_=False)
+        if threshold
+        else _IDEAS.c.is_qualified
+    )
+    condition = [_IDEAS.c.id == bindparam("the_idea")]
+    if taking_back:
+        condition.append(_IDEAS.c.support_count > 0)
+    returned = [_IDEAS.c.support_count, _IDEAS.c.is_qualified]
+    if counting:
+        own = select(func.count(_SUPPORTS.c.id)).where(
+            _SUPPORTS.c.consultation_id == bindparam("the_consultation"),
+            _SUPPORTS.c.user_id == bindparam("the_person"),
+        )
+        returned.append(own.scalar_subquery())
     return (
-        select(func.count(_SUPPORTS.c.id))
-        .where(_SUPPORTS.c.consultation_id == consultation_id, _SUPPORTS.c.user_id == user.id)
-        .scalar_subquery()
+        update(_IDEAS)
+        .where(*condition)
+        .values(support_count=count, is_qualified=qualified)
+        .returning(*returned)
     )
 
 
@@ -486,20 +512,14 @@ def _move_count(idea: Idea, step: int, counting: User | None = None) -> int | No
     new values on the loaded idea without another SELECT. With ``counting``, the same
     statement also returns that person's supports in the consultation (the change made
     earlier in this transaction included), else None."""
-    count_expr = _IDEAS.c.support_count + step
-    condition = [_IDEAS.c.id == idea.id] + ([_IDEAS.c.support_count > 0] if step < 0 else [])
-    returned = [_IDEAS.c.support_count, _IDEAS.c.is_qualified]
+    threshold = idea.consultation.support_threshold
+    statement = _count_update(step < 0, bool(threshold), counting is not None)
+    values = {"the_idea": idea.id, "the_step": step}
+    if threshold:
+        values["the_threshold"] = threshold
     if counting is not None:
-        returned.append(_own_supports(counting, idea.consultation_id))
-    row = db.session.execute(
-        update(_IDEAS)
-        .where(*condition)
-        .values(
-            support_count=count_expr,
-            is_qualified=_qualified_after(count_expr, idea.consultation),
-        )
-        .returning(*returned)
-    ).first()
+        values.update(the_consultation=idea.consultation_id, the_person=counting.id)
+    row = db.session.execute(statement, values).first()
     if row is None:  # nothing to take back: the person's count is read on its own
         set_committed_value(idea, "support_count", 0)
         set_committed_value(idea, "is_qualified", idea.is_qualified)
