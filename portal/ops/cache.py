@@ -347,7 +347,9 @@ class PageCache:
         from flask_babel import get_locale
 
         raw = f"{get_locale()}|{request.host}|{name}"
-        suffix = "f:" + hashlib.sha256(raw.encode()).hexdigest()
+        # "f2": kept as a line of JSON (all but the HTML) and the HTML as it is (entries of an
+        # older release, during a rolling restart, are neither read nor overwritten).
+        suffix = "f2:" + hashlib.sha256(raw.encode()).hexdigest()
         try:
             self._check_generation()
             generation, stored = self.backend.lookup(suffix)
@@ -357,22 +359,12 @@ class PageCache:
             return render()
         if stored is not None:
             self.fragment_stats["hit"] += 1
-            marker, _, text = stored.decode().partition("|")
-            if marker:
-                from flask_wtf.csrf import generate_csrf
-
-                text = text.replace(marker, generate_csrf())
-            return json.loads(text)
+            return _fragment_from(stored)
         self.fragment_stats["miss"] += 1
         value = render()
-        text = json.dumps(value)
-        token = g.get("csrf_token")
-        marker = ""
-        if token and token in text:  # a token is URL-safe: JSON leaves it as it is
-            marker = "csrf-" + secrets.token_hex(16)
-            text = text.replace(token, marker)
         try:
-            self.backend.set(f"{generation}:{suffix}", f"{marker}|{text}".encode(), self.ttl)
+            stored = _stored_fragment(value, g.get("csrf_token"))
+            self.backend.set(f"{generation}:{suffix}", stored, self.ttl)
         except Exception:  # noqa: BLE001
             self.fragment_stats["error"] += 1
             log.warning("fragment cache: could not store %s", name, exc_info=True)
@@ -475,6 +467,41 @@ class PageCache:
             if before.get(name) != session.get(name):
                 return "session changed"
         return ""
+
+
+HTML_FOLLOWS = "_html_follows"
+
+
+def _stored_fragment(value: dict[str, Any], token: str | None) -> bytes:
+    """A fragment as kept: its CSRF token (if any) as a random marker; everything but the HTML
+    as a line of JSON, then the HTML as it is, so that a hit decodes no large JSON string."""
+    rest = dict(value)
+    html = ""
+    if isinstance(rest.get("html"), str):
+        html = rest.pop("html")
+        rest[HTML_FOLLOWS] = True
+    head = json.dumps(rest)
+    marker = ""
+    if token and (token in head or token in html):  # a token is URL-safe: JSON keeps it
+        marker = "csrf-" + secrets.token_hex(16)
+        head, html = head.replace(token, marker), html.replace(token, marker)
+    return f"{marker}|{head}\n{html}".encode()
+
+
+def _fragment_from(stored: bytes) -> dict[str, Any]:
+    """What :func:`_stored_fragment` kept, with the requester's own CSRF token put in."""
+    text = stored.decode()
+    marker, _, text = text.partition("|")
+    head, _, html = text.partition("\n")  # JSON escapes every newline in its strings
+    if marker:
+        from flask_wtf.csrf import generate_csrf
+
+        token = generate_csrf()
+        head, html = head.replace(marker, token), html.replace(marker, token)
+    value = json.loads(head)
+    if value.pop(HTML_FOLLOWS, False):
+        value["html"] = html
+    return value
 
 
 def page_suffix(locale: str, host: str, full_path: str) -> str:
