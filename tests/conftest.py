@@ -213,5 +213,15 @@ def count_queries() -> Iterator[list[str]]:
 
 
 @pytest.fixture
+def fragments(app):
+    """The fragment cache on (it follows PAGE_CACHE_ENABLED, off in tests), its counters."""
+    cache = app.extensions["portal_page_cache"]
+    app.config["FRAGMENT_CACHE_ENABLED"] = True
+    cache.fragment_stats.update(hit=0, miss=0, error=0)
+    yield cache.fragment_stats
+    app.config["FRAGMENT_CACHE_ENABLED"] = False
+
+
+@pytest.fixture
 def queries():
     return count_queries

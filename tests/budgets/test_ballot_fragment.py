@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from portal.budgets.models import Project
 from portal.extensions import db
 from tests.budgets.factories import make_budget, project_ids
@@ -15,16 +13,6 @@ from tests.factories import make_user
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
-
-
-@pytest.fixture
-def fragments(app):
-    """The fragment cache on (it follows PAGE_CACHE_ENABLED, off in tests), its counters."""
-    cache = app.extensions["portal_page_cache"]
-    app.config["FRAGMENT_CACHE_ENABLED"] = True
-    cache.fragment_stats.update(hit=0, miss=0, error=0)
-    yield cache.fragment_stats
-    app.config["FRAGMENT_CACHE_ENABLED"] = False
 
 
 def voters(app, *emails):

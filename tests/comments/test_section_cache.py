@@ -26,16 +26,6 @@ SECTION = '{% with target=t %}{% include "comments/_section.html" %}{% endwith %
 VIEWERS = ("visitor", "member", "follower", "author", "voter", "moderator", "blocked")
 
 
-@pytest.fixture
-def fragments(app):
-    """The fragment cache on (tests run with it off), its counters."""
-    cache = app.extensions["portal_page_cache"]
-    app.config["FRAGMENT_CACHE_ENABLED"] = True
-    cache.fragment_stats.update(hit=0, miss=0, error=0)
-    yield cache.fragment_stats
-    app.config["FRAGMENT_CACHE_ENABLED"] = False
-
-
 def _normalised(html: str) -> str:
     return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1T", html)
 

@@ -26,16 +26,6 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
 
 
-@pytest.fixture
-def fragments(app):
-    """The fragment cache on (it follows PAGE_CACHE_ENABLED, off in tests), its counters."""
-    cache = app.extensions["portal_page_cache"]
-    app.config["FRAGMENT_CACHE_ENABLED"] = True
-    cache.fragment_stats.update(hit=0, miss=0, error=0)
-    yield cache.fragment_stats
-    app.config["FRAGMENT_CACHE_ENABLED"] = False
-
-
 def html_of(client, url: str, **kwargs) -> str:
     answer = client.get(url, **kwargs)
     assert answer.status_code == 200, (url, answer.status_code)
