@@ -26,6 +26,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# Pages are in the chosen language, which may come from Accept-Language or the session cookie.
+VARY_ON = ("Accept-Language", "Cookie")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -98,7 +100,7 @@ def init_security(app: Flask) -> None:
             # browser's Accept-Language: tell caches the answer depends on it, and say which
             # language a page is in (rendering it already chose the language: no extra work;
             # JSON is left alone so that an API answer reloads nothing after its commit).
-            response.vary.update(("Accept-Language", "Cookie"))
+            response.vary.update(VARY_ON)
             if response.mimetype == "text/html":
                 headers.setdefault("Content-Language", str(get_locale() or "en"))
         return response

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
 
-from portal.core.security import fixed_headers, request_id_from
+from portal.core.security import VARY_ON, fixed_headers, request_id_from
 from portal.ops.cache import page_suffix, read_page
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-VARY = ("Vary", "Accept-Language, Cookie")
+VARY = ("Vary", ", ".join(VARY_ON))  # as werkzeug writes the set Flask's hook fills
 
 
 class CachedPageLayer:

@@ -33,13 +33,18 @@ def test_new_hashes_use_owasps_argon2id_parameters(app):
         }
 
 
-def test_an_older_hash_still_logs_in_and_is_remade(app, client):
+def user_with_old_hash(app, email: str) -> tuple[int, str]:
+    """A person whose hash was made with argon2-cffi's default (RFC 9106 low-memory) profile."""
     old_profile = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
     with app.app_context():
-        user = make_user("old-hash@example.org")
+        user = make_user(email)
         user.password_hash = old_profile.hash(PASSWORD)
         db.session.commit()
-        user_id = user.id
+        return user.id, user.password_hash
+
+
+def test_an_older_hash_still_logs_in_and_is_remade(app, client):
+    user_id, _ = user_with_old_hash(app, "old-hash@example.org")
     answer = client.login("old-hash@example.org", PASSWORD)
     assert answer.status_code in (302, 303)
     assert "Log out" in client.get("/").get_data(as_text=True)
@@ -50,12 +55,7 @@ def test_an_older_hash_still_logs_in_and_is_remade(app, client):
 
 
 def test_a_wrong_password_against_an_older_hash_changes_nothing(app, client):
-    old_profile = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
-    with app.app_context():
-        user = make_user("old-wrong@example.org")
-        user.password_hash = old_profile.hash(PASSWORD)
-        db.session.commit()
-        before, user_id = user.password_hash, user.id
+    user_id, before = user_with_old_hash(app, "old-wrong@example.org")
     refused = client.form(
         "/login", {"email": "old-wrong@example.org", "password": "not the password at all"}
     )
