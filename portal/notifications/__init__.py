@@ -18,9 +18,11 @@ def unread_notifications() -> int:
     if not getattr(current_user, "is_authenticated", False):
         return 0
     if "portal_unread_notifications" not in g:
+        from portal.accounts import login_extra
         from portal.notifications.services import unread_count
 
-        g.portal_unread_notifications = unread_count(current_user)
+        count = login_extra("unread_notifications")
+        g.portal_unread_notifications = unread_count(current_user) if count is None else count
     return g.portal_unread_notifications
 
 
@@ -83,8 +85,11 @@ def _install_session_hooks() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.accounts import register_login_extra
     from portal.notifications import models, views  # noqa: F401 - registers the models
+    from portal.notifications.services import unread_count_column
 
+    register_login_extra(app, "unread_notifications", unread_count_column)
     _install_session_hooks()
     app.register_blueprint(views.bp)
     app.jinja_env.globals["unread_notifications"] = unread_notifications
