@@ -45,6 +45,7 @@ from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, Valid
 from portal.core.models import utcnow
 from portal.core.permissions import has_role
 from portal.extensions import db
+from portal.ops.cache import kept_objects
 from portal.pb.ballots import ballot_fingerprint as pb_fingerprint
 from portal.pb.ballots import new_receipt_salt
 
@@ -127,14 +128,28 @@ def list_budgets(viewer: Any = None) -> list[Budget]:
 
 @functools.cache
 def _with_phases() -> list:
-    # Consultation and phases come along: every ballot action checks the phase. The option is
-    # made once (options are immutable; making one costs as much as a small query).
-    return [joinedload(Budget.consultation).joinedload(Consultation.phases)]
+    # Consultation and phases come along: every ballot action checks the phase; the district
+    # too (the budget page names it, the "own district" rule names it when refusing). The
+    # options are made once (options are immutable; making one costs as much as a small query).
+    return [
+        joinedload(Budget.consultation).joinedload(Consultation.phases),
+        joinedload(Budget.district),
+    ]
+
+
+def _load_budget(session: Any, budget_id: int) -> Budget | None:
+    return session.get(Budget, budget_id, options=_with_phases())
 
 
 def get_budget(budget_id: int, viewer: Any = None) -> Budget:
-    """The budget; those of draft consultations only for planners. Raises NotFound."""
-    budget = db.session.get(Budget, budget_id, options=_with_phases())
+    """The budget with its consultation, phases and district; those of draft consultations
+    only for planners. Raises NotFound.
+
+    Every ballot page, budget page and check-out reads it, and it changes only by a public
+    write (its rules, the consultation, a phase): kept in the process like a consultation (see
+    :func:`portal.ops.cache.kept_objects`) and copied into the request's session without SQL.
+    """
+    budget = kept_objects(f"budget:{budget_id}", lambda session: _load_budget(session, budget_id))
     if budget is None or (budget.consultation.status == "draft" and not can_manage(viewer)):
         raise NotFound(str(_l("There is no budget at this address.")))
     return budget
