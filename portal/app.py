@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from typing import Any
 
 from flask import Flask, g
@@ -12,7 +11,6 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 
 from portal.config import ROOT, load_config
 from portal.core import errors, security
@@ -21,6 +19,7 @@ from portal.core.i18n import LANGUAGE_NAMES, select_locale
 from portal.core.navigation import nav_items
 from portal.core.permissions import has_role
 from portal.extensions import babel, csrf, db, limiter, login_manager
+from portal.ops.connections import ping_idle_connections, reads_without_transaction
 from portal.ops.shedding import init_shedding
 
 # Every capability, in dependency order. Each module exposes ``init_app(app)``.
@@ -51,46 +50,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _ping_idle_connections(engine: Engine, after: float) -> None:
-    """Check a pooled connection that sat unused for ``after`` seconds before handing it out.
-
-    Unlike ``pool_pre_ping`` (one more round trip on every request), a busy server pays
-    nothing: its connections go straight back into use. A database restarted while the
-    server is busy is caught when a connection fails instead: the request gets a 503 page
-    (portal.ops.outage) and SQLAlchemy discards every connection made before the failure.
-    """
-
-    def remember(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None:
-            record.info["portal_idle_since"] = time.monotonic()
-
-    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("portal_idle_since")
-        if since is None or time.monotonic() - since < after:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:  # noqa: BLE001 - any failure means: use another one
-            # The pool discards this connection and checks out (or makes) another.
-            raise DisconnectionError("idle database connection is gone") from error
-
-    event.listen(engine.pool, "checkin", remember)
-    event.listen(engine.pool, "checkout", ping)
-
-
 def _configure_database(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         engine: Engine = db.engine
-        if getattr(engine, "_portal_configured", False):
-            return
-        engine._portal_configured = True  # type: ignore[attr-defined]
-        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            event.listen(engine, "connect", _sqlite_pragmas)
-        elif app.config["DATABASE_PING_AFTER"] > 0 and not app.config[
-            "SQLALCHEMY_ENGINE_OPTIONS"
-        ].get("pool_pre_ping"):
-            _ping_idle_connections(engine, app.config["DATABASE_PING_AFTER"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return
+    if app.config["DATABASE_PING_AFTER"] > 0 and not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get(
+        "pool_pre_ping"
+    ):
+        ping_idle_connections(engine, app.config["DATABASE_PING_AFTER"])
+    if app.config["DATABASE_READS_WITHOUT_TRANSACTION"]:
+        reads_without_transaction(app, engine, db.session)
 
 
 class _RequestIdFilter(logging.Filter):

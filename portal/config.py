@@ -78,6 +78,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "DATABASE_PING_AFTER": _int(env, "DATABASE_PING_AFTER", 10),
+        "DATABASE_READS_WITHOUT_TRANSACTION": _flag(
+            env, "DATABASE_READS_WITHOUT_TRANSACTION", True
+        ),
         "REDIS_URL": redis_url,
         "BASE_URL": base_url,
         "PREFERRED_URL_SCHEME": "https" if https else "http",

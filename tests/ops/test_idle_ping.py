@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from portal.app import _ping_idle_connections
+from portal.ops.connections import ping_idle_connections
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _terminate(database_url: str, pid: int) -> None:
 
 
 def test_an_idle_connection_is_checked_and_replaced(engine, database_url):
-    _ping_idle_connections(engine, after=0.3)
+    ping_idle_connections(engine, after=0.3)
     first = _backend_pid(engine)
     _terminate(database_url, first)
     time.sleep(0.4)
@@ -45,7 +45,7 @@ def test_an_idle_connection_is_checked_and_replaced(engine, database_url):
 
 
 def test_a_busy_connection_is_not_checked_and_fails_once(engine, database_url):
-    _ping_idle_connections(engine, after=60)
+    ping_idle_connections(engine, after=60)
     first = _backend_pid(engine)
     _terminate(database_url, first)
     # Used again at once: no check, so the failure reaches the caller (a 503 in the
