@@ -147,9 +147,8 @@ document(
 def ballot_get(budget_id: int):
     budget = services.get_budget(budget_id, current_user)
     user = current_user._get_current_object()
-    items = services.basket(user, budget)
+    items, ballot = services.basket_and_ballot(user, budget)
     tally = services.evaluate(budget, items, complete=True)
-    ballot = services.submitted_ballot(user, budget)
     return jsonify(
         {
             "draft": _tally_json(budget, items, tally),

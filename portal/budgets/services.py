@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -564,9 +564,18 @@ def _projects_among(budget: Budget, ids: set[int]) -> dict[int, Project]:
     return {
         p.id: p
         for p in db.session.scalars(
-            select(Project).where(Project.budget_id == budget.id, Project.id.in_(ids))
+            _projects_among_statement(), {"budget_id": budget.id, "ids": ids}
         )
     }
+
+
+@functools.cache
+def _projects_among_statement() -> Select:
+    """A budget's projects with some ids; built once (every ballot click and check-out)."""
+    return select(Project).where(
+        Project.budget_id == bindparam("budget_id"),
+        Project.id.in_(bindparam("ids", expanding=True)),
+    )
 
 
 def parse_items(budget: Budget, raw: Any) -> list[Item]:
@@ -611,38 +620,104 @@ def parse_items(budget: Budget, raw: Any) -> list[Item]:
     return items
 
 
+# The tables of ballots, their choices and drafts, for Core statements (they load nothing).
+_BALLOTS = Ballot.__table__
+_CHOICES = BallotChoice.__table__
+_DRAFTS = BallotDraft.__table__
+
+
 def _draft(user: User, budget: Budget) -> BallotDraft | None:
-    return db.session.scalar(
-        select(BallotDraft).where(
-            BallotDraft.budget_id == budget.id, BallotDraft.voter_id == user.id
-        )
+    return db.session.scalar(_draft_statement(), {"budget_id": budget.id, "voter_id": user.id})
+
+
+@functools.cache
+def _draft_statement() -> Select:
+    return select(BallotDraft).where(
+        BallotDraft.budget_id == bindparam("budget_id"),
+        BallotDraft.voter_id == bindparam("voter_id"),
+    )
+
+
+@functools.cache
+def _ballot_statement() -> Select:
+    """A person's ballot in a budget with its choices and their projects, in one statement;
+    built once."""
+    return (
+        select(Ballot)
+        .where(Ballot.budget_id == bindparam("budget_id"), Ballot.voter_id == bindparam("voter_id"))
+        .options(joinedload(Ballot.choices).joinedload(BallotChoice.project))
     )
 
 
 def submitted_ballot(user: Any, budget: Budget) -> Ballot | None:
+    """The person's counted ballot in ``budget`` with its choices, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return db.session.scalar(
-        select(Ballot)
-        .where(Ballot.budget_id == budget.id, Ballot.voter_id == user.id)
-        .options(selectinload(Ballot.choices).selectinload(BallotChoice.project))
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    return db.session.scalars(_ballot_statement(), params).unique().first()
+
+
+@functools.cache
+def _voted_statement() -> Select:
+    return select(_BALLOTS.c.id).where(
+        _BALLOTS.c.budget_id == bindparam("budget_id"), _BALLOTS.c.voter_id == bindparam("voter_id")
     )
+
+
+def has_voted(user: Any, budget: Budget) -> bool:
+    """Whether the person has a counted ballot in ``budget`` (one small Core statement)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    return db.session.scalar(_voted_statement(), params) is not None
+
+
+@functools.cache
+def _own_rows_statement() -> Select:
+    """The items of the person's draft and the id of their ballot in a budget (each None when
+    there is none), in one statement of two indexed look-ups; built once."""
+    budget_id, voter_id = bindparam("budget_id"), bindparam("voter_id")
+    items = select(_DRAFTS.c["items"]).where(
+        _DRAFTS.c.budget_id == budget_id, _DRAFTS.c.voter_id == voter_id
+    )
+    ballot = select(_BALLOTS.c.id).where(
+        _BALLOTS.c.budget_id == budget_id, _BALLOTS.c.voter_id == voter_id
+    )
+    return select(items.scalar_subquery().label("items"), ballot.scalar_subquery().label("id"))
+
+
+def _draft_items(budget: Budget, stored: list[Any]) -> list[Item]:
+    # Only the draft's projects: loading all of a budget's hundreds cost more than the page.
+    projects = _projects_among(budget, {project_id for project_id, _ in stored})
+    items = []
+    for project_id, points in stored:
+        project = projects.get(project_id)
+        if project is not None and project.is_visible:
+            items.append(Item(project, points))
+    return items
+
+
+def basket_and_ballot(user: User, budget: Budget) -> tuple[list[Item], Ballot | None]:
+    """The person's current basket (see :func:`basket`) and counted ballot (or None): one
+    statement for a person who has neither, as most have on closing day."""
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
+    ballot = submitted_ballot(user, budget) if ballot_id is not None else None
+    if stored is not None:
+        return _draft_items(budget, stored), ballot
+    if ballot is not None:
+        return [Item(c.project, c.points) for c in ballot.choices], ballot
+    return [], None
 
 
 def basket(user: User, budget: Budget) -> list[Item]:
     """The person's current basket: the draft, else (when ballots may be replaced) the
     submitted ballot, else empty."""
-    draft = _draft(user, budget)
-    if draft is not None:
-        # Only the draft's projects: loading all of a budget's hundreds cost more than the page.
-        projects = _projects_among(budget, {project_id for project_id, _ in draft.items})
-        items = []
-        for project_id, points in draft.items:
-            project = projects.get(project_id)
-            if project is not None and project.is_visible:
-                items.append(Item(project, points))
-        return items
-    ballot = submitted_ballot(user, budget)
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
+    if stored is not None:
+        return _draft_items(budget, stored)
+    ballot = submitted_ballot(user, budget) if ballot_id is not None else None
     if ballot is not None:
         return [Item(c.project, c.points) for c in ballot.choices]
     return []
@@ -652,11 +727,38 @@ def evaluate(budget: Budget, items: list[Item], *, complete: bool = True) -> Tal
     return ballot_rules.check(budget, items, complete=complete)
 
 
+@functools.cache
+def _lock_statement() -> Select:
+    users = User.__table__  # Core: it loads nothing
+    return select(users.c.id).where(users.c.id == bindparam("voter_id")).with_for_update()
+
+
 def _lock_person(user: User) -> None:
     """Serialise one person's ballot writes (a row lock on PostgreSQL; SQLite writes are
     serial anyway)."""
-    users = User.__table__  # a Core statement: it loads nothing
-    db.session.execute(select(users.c.id).where(users.c.id == user.id).with_for_update())
+    db.session.execute(_lock_statement(), {"voter_id": user.id})
+
+
+@functools.cache
+def _lock_reading_ballot_statement() -> Select:
+    users = User.__table__
+    own = and_(_BALLOTS.c.voter_id == users.c.id, _BALLOTS.c.budget_id == bindparam("budget_id"))
+    return (
+        select(users.c.id, _BALLOTS.c.id.label("ballot_id"))
+        .select_from(users.outerjoin(_BALLOTS, own))
+        .where(users.c.id == bindparam("voter_id"))
+        .with_for_update(of=users)
+    )
+
+
+def _lock_person_reading_ballot(user: User, budget: Budget) -> int | None:
+    """:func:`_lock_person`, and the id of the person's ballot in ``budget`` in the same
+    statement. A ballot committed while the lock was awaited is NOT seen (the statement reads
+    as of its start), so "none" may be out of date: only for final ballots, whose INSERT the
+    UNIQUE constraint then refuses."""
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    row = db.session.execute(_lock_reading_ballot_statement(), params).first()
+    return None if row is None else row.ballot_id
 
 
 def _voted_elsewhere(user: User, budget: Budget) -> Budget | None:
@@ -721,7 +823,7 @@ def save_draft(user: User, budget: Budget, items: list[Item]) -> Tally:
     if tally.violations:
         raise BallotRuleBroken(tally.violations[0], tally.violations[1:])
     _lock_person(user)
-    if not budget.allow_replace and submitted_ballot(user, budget) is not None:
+    if not budget.allow_replace and has_voted(user, budget):
         raise AlreadyVoted()
     stored = [[item.project.id, item.points] for item in items]
     draft = _draft(user, budget)
@@ -817,10 +919,8 @@ def _insert_ballot(user: User, budget: Budget, items: list[Item]) -> Ballot:
         "submitted_at": utcnow(),
         "replaced_count": 0,
     }
-    ballots, choices = Ballot.__table__, BallotChoice.__table__
-    values["id"] = db.session.execute(
-        insert(ballots).values(values).returning(ballots.c.id)
-    ).scalar_one()
+    insert_ballot, insert_choices = _insert_statements()
+    values["id"] = db.session.execute(insert_ballot, values).scalar_one()
     rows = [
         {
             "ballot_id": values["id"],
@@ -832,9 +932,7 @@ def _insert_ballot(user: User, budget: Budget, items: list[Item]) -> Ballot:
     ]
     ids = []
     if rows:  # one statement for all (RETURNING the ids in the rows' order)
-        ids = db.session.scalars(
-            insert(choices).returning(choices.c.id, sort_by_parameter_order=True), rows
-        ).all()
+        ids = db.session.scalars(insert_choices, rows).all()
     ballot = _loaded(Ballot(**values))
     written = [_loaded(BallotChoice(id=i, **row)) for i, row in zip(ids, rows, strict=True)]
     for choice, item in zip(written, items, strict=True):
@@ -842,6 +940,23 @@ def _insert_ballot(user: User, budget: Budget, items: list[Item]) -> Ballot:
         set_committed_value(choice, "project", item.project)
     set_committed_value(ballot, "choices", written)
     return ballot
+
+
+@functools.cache
+def _insert_statements() -> tuple[Any, Any]:
+    """The INSERTs of a ballot (RETURNING its id) and of its choices (RETURNING their ids in
+    the rows' order), built once: making them with their values cost more than running them."""
+    return (
+        insert(_BALLOTS).returning(_BALLOTS.c.id),
+        insert(_CHOICES).returning(_CHOICES.c.id, sort_by_parameter_order=True),
+    )
+
+
+@functools.cache
+def _delete_draft_statement() -> Any:
+    return delete(_DRAFTS).where(
+        _DRAFTS.c.budget_id == bindparam("budget_id"), _DRAFTS.c.voter_id == bindparam("voter_id")
+    )
 
 
 def _loaded(instance: Any) -> Any:
@@ -873,15 +988,20 @@ def checkout(user: User, budget: Budget, items: list[Item] | None = None) -> Bal
     tally = evaluate(budget, items, complete=True)
     if tally.violations:
         raise BallotRuleBroken(tally.violations[0], tally.violations[1:])
-    _lock_person(user)
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    if budget.allow_replace:
+        _lock_person(user)
+        voted = False
+    else:  # final ballots: the person's lock and ballot in one statement
+        voted = _lock_person_reading_ballot(user, budget) is not None
     if budget.consultation.voting_scope == "any_one":
         require_can_vote(user, budget)  # again, now that the person is locked
-    existing = db.session.scalar(
-        _own_ballot_locked(), {"budget_id": budget.id, "voter_id": user.id}
-    )
+    if voted:
+        raise AlreadyVoted()
+    existing = None
+    if budget.allow_replace:  # read after the lock: a ballot just committed is seen
+        existing = db.session.scalar(_own_ballot_locked(), params)
     if existing is not None:
-        if not budget.allow_replace:
-            raise AlreadyVoted()
         db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
         db.session.expire(existing, ["choices"])
         write_choices(existing, budget, items)
@@ -891,17 +1011,16 @@ def checkout(user: User, budget: Budget, items: list[Item] | None = None) -> Bal
         db.session.flush()
     else:
         try:
-            # No savepoint: the person is locked and has no ballot, so a clash can only come
-            # from outside this code; the UNIQUE constraint still refuses it, and the whole
-            # transaction (nothing else in it) is rolled back by the caller.
+            # No savepoint: a clash is a ballot of the same person committed while this
+            # check-out waited for the person's lock (final ballots read it with the lock, as
+            # of before the wait) or one written outside this code; the UNIQUE constraint
+            # refuses it, and the whole transaction (nothing else in it) is rolled back by
+            # the caller.
             ballot = _insert_ballot(user, budget, items)
         except IntegrityError as exc:
             raise AlreadyVoted() from exc
-    db.session.execute(
-        delete(BallotDraft).where(
-            BallotDraft.budget_id == budget.id, BallotDraft.voter_id == user.id
-        )
-    )
+    # Core: a draft this request loaded (the basket) is not used again before the commit.
+    db.session.execute(_delete_draft_statement(), params)
     return ballot
 
 

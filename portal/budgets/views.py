@@ -134,7 +134,7 @@ def show(budget_id: int):
     # The same for everyone but planners (who also see hidden projects), per language.
     project_list = cached_fragment(f"budget-projects:{budget.id}:{planner}", render)
     counts = services.ballot_counts(budget) if planner else None
-    ballot = services.submitted_ballot(current_user, budget)
+    voted = services.has_voted(current_user, budget)
     return render_template(
         "budgets/show.html",
         budget=budget,
@@ -145,7 +145,7 @@ def show(budget_id: int):
         blocker=services.voting_blocker(current_user, budget)
         if current_user.is_authenticated
         else None,
-        ballot=ballot,
+        voted=voted,
         counts=counts,
         frozen=services.rules_frozen(budget),
         results_visible=results.results_visible(budget, current_user),
@@ -201,10 +201,9 @@ def _ballot_project_list(
 
 def _ballot_context(budget: Budget) -> dict[str, Any]:
     user = current_user._get_current_object()
-    items = services.basket(user, budget)
+    items, ballot = services.basket_and_ballot(user, budget)
     tally = services.evaluate(budget, items, complete=True)
     chosen = {item.project.id for item in items}
-    ballot = services.submitted_ballot(user, budget)
     blocker = services.voting_blocker(user, budget)
     final = ballot is not None and not budget.allow_replace
     uses_cost = ballot_rules.uses_cost(budget)

@@ -9,9 +9,9 @@ from portal.extensions import db
 from tests.budgets.factories import make_budget, project_ids
 from tests.factories import make_user
 
-# the person, the budget with consultation and phases, its projects, the person's row lock,
-# the person's ballot (none), INSERT ballot, INSERT choices, DELETE the draft
-CHECKOUT_STATEMENTS = 8
+# the person, the budget with consultation and phases, its projects, the person's row lock
+# with the person's ballot (none), INSERT ballot, INSERT choices, DELETE the draft
+CHECKOUT_STATEMENTS = 7
 
 
 def _checkout_statements(app, client, budget_id: int, chosen: list[int], email: str):
@@ -53,3 +53,18 @@ def test_a_check_out_runs_a_fixed_small_number_of_statements(app):
     # PostgreSQL inserts all choices in one statement; SQLite's ORM path one per choice.
     per_choice = 1 if engine_dialect == "sqlite" else 0
     assert len(three) == CHECKOUT_STATEMENTS + 2 * per_choice, "\n".join(three)
+
+
+def test_with_the_budget_kept_a_check_out_does_not_read_it(app, fragments):
+    app.extensions["portal_page_cache"].objects.clear()
+    with app.app_context():
+        budget = make_budget()
+        budget_id, ids = budget.id, project_ids(budget)
+        for n in range(2):
+            make_user(f"kept{n}@example.org")
+    _checkout_statements(app, app.test_client(), budget_id, ids[:1], "kept0@example.org")
+    statements = _checkout_statements(
+        app, app.test_client(), budget_id, ids[:1], "kept1@example.org"
+    )
+    assert len(statements) == CHECKOUT_STATEMENTS - 1, "\n".join(statements)
+    assert not any("FROM budgets" in statement for statement in statements)
