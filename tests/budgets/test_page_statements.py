@@ -1,0 +1,74 @@
+"""The budget page and the ballot page of a signed-in voter read little of the database: with
+the budget kept and the project lists cached, one small statement about the voter's own draft
+and ballot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from portal.extensions import db
+from tests.budgets.factories import make_budget, project_ids
+from tests.factories import make_user
+
+BUDGET_TABLES = re.compile(r"\b(budgets|budget_projects|ballots|ballot_choices|ballot_drafts)\b")
+
+
+@pytest.fixture
+def kept(app, fragments):
+    app.extensions["portal_page_cache"].objects.clear()
+    yield
+    app.extensions["portal_page_cache"].objects.clear()
+
+
+def _budget_statements(app, client, path: str) -> list[str]:
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if BUDGET_TABLES.search(statement):
+            statements.append(" ".join(statement.split())[:120])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 200
+    return statements
+
+
+def test_a_fresh_voter_s_pages(app, client, kept):
+    with app.app_context():
+        budget_id = make_budget().id
+        make_user("fresh-pages@example.org")
+    client.login("fresh-pages@example.org")
+    for path in (f"/budgets/{budget_id}", f"/budgets/{budget_id}/ballot"):
+        client.get(path)  # the budget kept, the lists cached
+        statements = _budget_statements(app, client, path)
+        assert len(statements) == 1, "\n".join(statements)
+        assert "FROM budgets" not in statements[0]
+
+
+def test_a_voter_with_a_draft_or_a_ballot(app, client, kept):
+    with app.app_context():
+        budget = make_budget()
+        budget_id, ids = budget.id, project_ids(budget)
+        make_user("drafting-pages@example.org")
+    client.login("drafting-pages@example.org")
+    ballot = f"/budgets/{budget_id}/ballot"
+    client.form(ballot, {"action": "add", "project_id": str(ids[0])})
+    client.get(ballot)
+    # the draft and ballot id, the draft's projects
+    assert len(_budget_statements(app, client, ballot)) == 2
+    client.form(f"/budgets/{budget_id}/ballot/checkout")
+    client.get(ballot)
+    # the draft (none) and ballot id, the ballot with its choices and their projects
+    assert len(_budget_statements(app, client, ballot)) == 2
+    page = client.get(ballot).get_data(as_text=True)
+    assert "You have voted; your ballot is final." in page and "Project number 1" in page
+    show = client.get(f"/budgets/{budget_id}").get_data(as_text=True)
+    assert "You have voted in this budget." in show and "Fill your ballot" not in show
