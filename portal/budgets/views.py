@@ -149,7 +149,9 @@ def show(budget_id: int):
         counts=counts,
         frozen=services.rules_frozen(budget),
         results_visible=results.results_visible(budget, current_user),
-        form=EmptyForm(),
+        # Only planners' tools post a form from here. A visitor's page still makes it: that
+        # puts the CSRF token in the visitor's session, as it always has.
+        form=EmptyForm() if planner or not current_user.is_authenticated else None,
     )
 
 
@@ -220,8 +222,6 @@ def _ballot_context(budget: Budget) -> dict[str, Any]:
         "uses_cost": uses_cost,
         "blocker": blocker,
         "final": final,
-        "form": BallotActionForm(),
-        "checkout_form": EmptyForm(),
     }
 
 
