@@ -229,7 +229,7 @@ def create(slug: str):
 @bp.route("/ideas/<int:idea_id>")
 @access(PUBLIC)
 def show(idea_id: int):
-    idea = services.get_idea(idea_id, current_user)
+    idea, supported, supports_used = services.get_idea_with_marks(idea_id, current_user)
     consultation = idea.consultation
 
     def render() -> dict:
@@ -255,7 +255,7 @@ def show(idea_id: int):
             "answers": rendered_html(parts["answers"]),
             "description": parts["description"],
         },
-        supported=services.has_supported(current_user, idea),
+        supported=supported,
         counts_visible=services.support_counts_visible(consultation, current_user),
         can_support=is_allowed(consultation, "support")
         and idea.status not in ("rejected", "merged"),
@@ -263,8 +263,18 @@ def show(idea_id: int):
         needs_verification=consultation.require_verification
         and current_user.is_authenticated
         and not consultation_services.is_verified(current_user, consultation),
-        supports_used=services.supports_used(current_user, consultation),
-        withdraw_form=WithdrawForm(),
+        supports_used=supports_used,
+        # only the author's own tools show it (a form costs its CSRF token's signing)
+        withdraw_form=WithdrawForm() if _authored(idea) else None,
+    )
+
+
+def _authored(idea: Idea) -> bool:
+    """The condition of the "Your idea" tools on the idea's page (templates/ideas/show.html)."""
+    return (
+        current_user.is_authenticated
+        and current_user.id == idea.author_id
+        and not idea.is_withdrawn
     )
 
 
