@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 _LOCKING = re.compile(r"\bfor\s+(?:no\s+key\s+)?(?:update|share|key\s+share)\b", re.IGNORECASE)
@@ -77,12 +77,18 @@ def reads_without_transaction(app: Flask, engine: Engine, session: Any) -> None:
 
     @app.before_request
     def read_in_autocommit() -> None:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS or request.endpoint == "static":
             return
         current = session()  # this request's session (``session`` is the scoped registry)
         # A session already in use (a test's own app context) is left as it is.
-        if not current.in_transaction():
+        if current.in_transaction():
+            return
+        try:
             current.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        except SQLAlchemyError:
+            # The database is away: a page that needs it gets the outage page when it asks;
+            # one that does not (a cached page) is still served.
+            current.rollback()
 
     @event.listens_for(engine, "before_cursor_execute")
     def open_transaction_for_writes(conn, cursor, statement, parameters, context, many):

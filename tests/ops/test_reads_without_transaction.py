@@ -144,3 +144,36 @@ def test_it_can_be_turned_off(app, database_url):
         with plain.app_context():
             db.engine.dispose()
         limiter.init_app(app)
+
+
+def test_a_page_that_needs_no_database_is_served_while_it_is_away(app):
+    """The GET's connection is asked for up front; a database that is away must not turn
+    a page that needs none (a static file, a cached page) into an error."""
+    from tests.ops.helpers import closed_port
+
+    away = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+            "PORTAL_ENV": "testing",
+            "TESTING": True,
+            "REDIS_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+
+    @away.get("/probe/nothing")
+    def nothing():
+        return "fine"
+
+    try:
+        client = away.test_client()
+        assert client.get("/probe/nothing").get_data(as_text=True) == "fine"
+        static = client.get("/static/css/portal.css")
+        static.close()
+        assert static.status_code == 200
+        assert client.get("/").status_code == 503  # a page that needs it: the outage page
+    finally:
+        with away.app_context():
+            db.engine.dispose()
+        limiter.init_app(app)
