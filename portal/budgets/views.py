@@ -201,12 +201,19 @@ def _ballot_project_list(
     return rendered_html(cached_fragment(key, render)["html"])
 
 
-def _ballot_context(budget: Budget) -> dict[str, Any]:
+def _viewer_ballot(budget: Budget) -> tuple[list[ballot_rules.Item], Any, str | None]:
+    """What is the viewer's own: their basket, counted ballot (or None) and why they cannot
+    vote (or None)."""
     user = current_user._get_current_object()
     items, ballot = services.basket_and_ballot(user, budget)
+    return items, ballot, services.voting_blocker(user, budget)
+
+
+def _ballot_context(
+    budget: Budget, items: list[ballot_rules.Item], ballot: Any, blocker: str | None
+) -> dict[str, Any]:
     tally = services.evaluate(budget, items, complete=True)
     chosen = {item.project.id for item in items}
-    blocker = services.voting_blocker(user, budget)
     final = ballot is not None and not budget.allow_replace
     uses_cost = ballot_rules.uses_cost(budget)
     return {
@@ -225,14 +232,37 @@ def _ballot_context(budget: Budget) -> dict[str, Any]:
     }
 
 
+def _ballot_page(budget: Budget, checkout_error: PortalError | None = None) -> str:
+    """The ballot page. Its content is kept as a fragment for a voter who may vote and has
+    chosen nothing and voted in no way yet — most of a closing day's voters: for them it
+    depends only on the budget (its rules, projects and running total of nothing), the
+    language and whether they are a planner (the results link), and carries their own CSRF
+    token, put in by the fragment cache."""
+    items, ballot, blocker = _viewer_ballot(budget)
+
+    def render() -> dict:
+        context = _ballot_context(budget, items, ballot, blocker)
+        context["checkout_error"] = checkout_error
+        return {"html": render_template("budgets/_ballot_content.html", **context)}
+
+    if items or ballot is not None or blocker is not None or checkout_error is not None:
+        content = render()
+    else:
+        planner = services.can_manage(current_user)
+        content = cached_fragment(f"ballot-page:{budget.id}:{planner}", render)
+    return render_template(
+        "budgets/ballot.html", budget=budget, content=rendered_html(content["html"])
+    )
+
+
 @bp.route("/<int:budget_id>/ballot")
 @access(LOGIN)
 def ballot(budget_id: int):
     budget = _budget(budget_id)
-    context = _ballot_context(budget)
     if request.args.get("fragment") == "1":
+        context = _ballot_context(budget, *_viewer_ballot(budget))
         return render_template("budgets/_ballot_app.html", **context)
-    return render_template("budgets/ballot.html", **context)
+    return _ballot_page(budget)
 
 
 @bp.route("/<int:budget_id>/ballot", methods=["POST"])
@@ -283,9 +313,7 @@ def checkout(budget_id: int):
         db.session.rollback()
         if error.status == 404:
             raise
-        context = _ballot_context(budget)
-        context["checkout_error"] = error
-        return render_template("budgets/ballot.html", **context), error.status
+        return _ballot_page(budget, error), error.status
     flash(_("Your ballot was submitted. Keep your receipt."), "success")
     return redirect(url_for("budgets.receipt", budget_id=budget.id), 303)
 

@@ -91,3 +91,39 @@ def test_a_changed_project_shows_at_once(app, fragments):
         db.session.commit()
     page = ballot_page(ana, budget_id)
     assert "Benches along the canal" in project_card(page, ids[0])
+
+
+def test_the_page_of_voters_who_chose_nothing_is_rendered_once(app, fragments):
+    with app.app_context():
+        budget = make_budget()
+        budget_id, ids = budget.id, project_ids(budget)
+    ana, ben, cy = voters(
+        app, "ana-page@example.org", "ben-page@example.org", "cy-page@example.org"
+    )
+    first = ballot_page(ana, budget_id)
+    misses, hits = fragments["miss"], fragments["hit"]
+    second = ballot_page(ben, budget_id)
+    assert fragments["miss"] == misses and fragments["hit"] == hits + 1  # the whole content
+    assert CSRF_META.sub("", first) != CSRF_META.sub("", second)  # each their own token
+    assert CSRF_INPUT.sub("", CSRF_META.sub("", first)) == CSRF_INPUT.sub(
+        "", CSRF_META.sub("", second)
+    )
+    # A voter with a choice gets their own content (its project list may still be shared).
+    cy.form(f"/budgets/{budget_id}/ballot", {"action": "add", "project_id": str(ids[4])})
+    mine = ballot_page(cy, budget_id)
+    assert "Spent: €10,000.00 of €100,000.00" in mine
+    assert "is-chosen" in project_card(mine, ids[4])
+    assert "Spent: €0.00 of €100,000.00" in ballot_page(ben, budget_id)
+
+
+def test_a_refused_check_out_shows_its_error_to_that_voter_only(app, fragments):
+    with app.app_context():
+        budget_id = make_budget().id
+    ana, ben = voters(app, "ana-refused@example.org", "ben-refused@example.org")
+    ballot_page(ben, budget_id)  # the shared content is cached first
+    refused = ana.form(f"/budgets/{budget_id}/ballot/checkout")
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Your ballot was not submitted" in text and "Your ballot is empty" in text
+    for client in (ana, ben):
+        assert "Your ballot was not submitted" not in ballot_page(client, budget_id)
