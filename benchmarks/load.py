@@ -232,6 +232,57 @@ def run_wrk(
     )
 
 
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(*names: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in names:
+                found.append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by the server under test (its master and workers), PostgreSQL and
+    Redis while an endpoint runs — not by the load generator. Divided by the requests served,
+    it is a cost per request that does not depend on how busy the machine was, unlike req/s.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.start = self._read()
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        app = [self.server.process.pid, *self.server.worker_pids()]
+        return {
+            "app": {pid: _cpu_of(pid) for pid in app},
+            "db": {pid: _cpu_of(pid) for pid in _pids_named("postgres")},
+            "redis": {pid: _cpu_of(pid) for pid in _pids_named("redis-server")},
+        }
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        end = self._read()
+        spent = {
+            part: sum(seconds - self.start[part].get(pid, 0.0) for pid, seconds in now.items())
+            for part, now in end.items()
+        }
+        spent["total"] = sum(spent.values())
+        served = max(requests, 1)
+        return {part: round(1000 * seconds / served, 3) for part, seconds in spent.items()}
+
+
 class Minter:
     """Session cookies and CSRF tokens made with the portal's own secret and serializers.
 

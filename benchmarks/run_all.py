@@ -54,6 +54,7 @@ from benchmarks.load import (  # noqa: E402
     RESULTS,
     ROOT,
     SECRET_KEY,
+    CpuMeter,
     Minter,
     Result,
     Server,
@@ -301,10 +302,13 @@ def measure(name, url, lines, args, baseline="", warm=True, server=None, **kwarg
     if warm:
         run_wrk(name, url, lines, duration=2, connections=args.connections)
         settle(url)
+    meter = CpuMeter(server) if server is not None else None
     result = run_wrk(
         name, url, lines, duration=args.duration, connections=args.connections, **kwargs
     )
     result.baseline = baseline
+    if meter is not None:
+        result.extra["cpu_ms_per_request"] = meter.per_request_ms(result.requests)
     if server is not None:
         result.extra["database_is_locked"] = server.output().count(LOCKED) - logged_before
     print(
@@ -559,7 +563,14 @@ def lost_ballots(app, budget_id: int, receipts_file: str) -> dict[str, int]:
 
 
 def closing_day(
-    app, manifest, args, portal_url, rate: float = 0, duration: float = 0, label: str = ""
+    app,
+    manifest,
+    args,
+    portal_url,
+    rate: float = 0,
+    duration: float = 0,
+    label: str = "",
+    server=None,
 ) -> Result:
     """Many voters at once: logging in, browsing, saving and checking out ballots."""
     from urllib.parse import urlencode
@@ -604,6 +615,7 @@ def closing_day(
     receipts = str(RESULTS / "receipts-closing-day.txt")
     connections = max(args.connections, 32)
     settle(portal_url)
+    meter = CpuMeter(server) if server is not None else None
     result = run_wrk(
         name,
         portal_url,
@@ -614,6 +626,8 @@ def closing_day(
         receipts_file=receipts,
         timeout_s=20,
     )
+    if meter is not None:
+        result.extra["cpu_ms_per_request"] = meter.per_request_ms(result.requests)
     result.extra.update(lost_ballots(app, budget_id, receipts))
     result.note = (
         f"{connections} connections; each checkout is a different voter; "
@@ -1021,6 +1035,13 @@ def add_ratios(results: list[Result]) -> None:
         base = by_name.get(result.baseline)
         if base and base.rps and not result.skipped:
             result.ratio = result.rps / base.rps
+            # The same comparison by CPU cost (server, PostgreSQL and Redis per request):
+            # what share of the baseline's rate the CPU would allow, however busy the
+            # machine was while each ran.
+            mine = result.extra.get("cpu_ms_per_request", {}).get("total")
+            theirs = base.extra.get("cpu_ms_per_request", {}).get("total")
+            if mine and theirs:
+                result.extra["cpu_ratio"] = round(theirs / mine, 3)
 
 
 def scenario_line(scenario: Result) -> str:
@@ -1059,6 +1080,8 @@ def markdown(results: list[Result], meta: dict[str, Any], scenario: Result | Non
             out.append(f"| {r.name} | skipped: {r.skipped} | | | | | |")
             continue
         ratio = f"{r.ratio:.0%} of {r.baseline}" if r.ratio is not None else ""
+        if "cpu_ratio" in r.extra:
+            ratio += f" (by CPU cost: {r.extra['cpu_ratio']:.0%})"
         goal = ""
         if r.name in GOALS:
             base, minimum = GOALS[r.name]
@@ -1190,10 +1213,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         baseline.wait_ready("/healthz")
         portal.wait_ready("/healthz")
-        results = run_endpoints(app, manifest, args, portal.url, baseline.url)
+        results = run_endpoints(
+            app,
+            manifest,
+            args,
+            portal.url,
+            baseline.url,
+            server=portal,
+            baseline_server=baseline,
+        )
         if not args.no_scenario:
             print("Closing-day scenario:", flush=True)
-            scenario = closing_day(app, manifest, args, portal.url)
+            scenario = closing_day(app, manifest, args, portal.url, server=portal)
             if args.overload_duration > 0:
                 print("Twice the design load, then the design load again:", flush=True)
                 twice = closing_day(
@@ -1204,10 +1235,17 @@ def main(argv: list[str] | None = None) -> int:
                     rate=2 * args.rate,
                     duration=args.overload_duration,
                     label="twice the design load",
+                    server=portal,
                 )
                 phases.append(("Twice the design load", twice))
                 recovery = closing_day(
-                    app, manifest, args, portal.url, duration=30, label="the 30 s after"
+                    app,
+                    manifest,
+                    args,
+                    portal.url,
+                    duration=30,
+                    label="the 30 s after",
+                    server=portal,
                 )
                 phases.append(("Recovery within 30 s", recovery))
     finally:

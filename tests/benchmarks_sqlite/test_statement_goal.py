@@ -46,3 +46,47 @@ def test_report_judges_statement_and_p99_goals():
     )
     assert "≤ 6 SQL statements: NOT met" in text
     assert "≥ 40% of insert: met; p99 < 150 ms: NOT met" in text
+
+
+def test_cpu_cost_is_compared_with_the_baseline():
+    """Each endpoint's CPU per request (server, PostgreSQL, Redis) is compared with its
+    baseline's as well as its req/s: a figure that does not depend on the machine's load."""
+    select20 = Result("select20", rps=100)
+    select20.extra["cpu_ms_per_request"] = {"app": 1.5, "db": 0.5, "redis": 0.0, "total": 2.0}
+    listed = Result("idea list (signed in)", rps=30, baseline="select20")
+    listed.extra["cpu_ms_per_request"] = {"app": 4.0, "db": 1.0, "redis": 0.0, "total": 5.0}
+    unmetered = Result("idea page + comments (signed in)", rps=10, baseline="select20")
+    run_all.add_ratios([select20, listed, unmetered])
+    assert listed.ratio == 0.3 and listed.extra["cpu_ratio"] == 0.4
+    assert "cpu_ratio" not in unmetered.extra
+    text = run_all.markdown(
+        [select20, listed],
+        {
+            "stamp": "t",
+            "cores": 2,
+            "workers": 1,
+            "threads": 1,
+            "connections": 1,
+            "duration": 1,
+            "data": {},
+        },
+        None,
+    )
+    assert "30% of select20 (by CPU cost: 40%)" in text
+
+
+def test_the_cpu_meter_counts_the_server_processes():
+    import os
+    import time
+    from types import SimpleNamespace
+
+    from benchmarks.load import CpuMeter
+
+    me = SimpleNamespace(process=SimpleNamespace(pid=os.getpid()), worker_pids=lambda: [])
+    meter = CpuMeter(me)
+    until = time.process_time() + 0.3
+    while time.process_time() < until:
+        pass  # 0.3 s of this process's CPU, as a server's would be
+    spent = meter.per_request_ms(10)
+    assert spent["app"] >= 25  # 300 ms over 10 requests, at the clock tick's resolution
+    assert spent["total"] >= spent["app"]
