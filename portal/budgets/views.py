@@ -124,34 +124,48 @@ def index():
 def show(budget_id: int):
     budget = _budget(budget_id)
     planner = services.can_manage(current_user)
+    signed_in = current_user.is_authenticated
     # Planners' tools list every project (hidden ones too); others need only the cached list.
     projects = services.visible_projects(budget, current_user) if planner else None
+    blocker = services.voting_blocker(current_user, budget) if signed_in else None
+    voted = services.has_voted(current_user, budget)
+    voting_open = is_allowed(budget.consultation, "vote")
+    # Only planners' tools post a form from here. A visitor's page still makes it: that puts
+    # the CSRF token in the visitor's session, as it always has.
+    form = EmptyForm() if planner or not signed_in else None
 
-    def render() -> dict:
+    def render_projects() -> dict:
         shown = projects if projects is not None else services.visible_projects(budget)
         return {"html": render_template("budgets/_projects.html", budget=budget, projects=shown)}
 
-    # The same for everyone but planners (who also see hidden projects), per language.
-    project_list = cached_fragment(f"budget-projects:{budget.id}:{planner}", render)
-    counts = services.ballot_counts(budget) if planner else None
-    voted = services.has_voted(current_user, budget)
+    def render() -> dict:
+        # The same for everyone but planners (who also see hidden projects), per language.
+        project_list = cached_fragment(f"budget-projects:{budget.id}:{planner}", render_projects)
+        html = render_template(
+            "budgets/_show_content.html",
+            budget=budget,
+            projects=projects or [],
+            project_list=rendered_html(project_list["html"]),
+            rules=ballot_rules.describe(budget),
+            voting_open=voting_open,
+            blocker=blocker,
+            voted=voted,
+            counts=services.ballot_counts(budget) if planner else None,
+            frozen=services.rules_frozen(budget) if planner else None,  # planners' tools only
+            form=form,
+        )
+        return {"html": html}
+
+    if planner or blocker is not None:
+        content = render()
+    else:
+        # Everyone else sees the budget, its rules and projects, and at most whether they have
+        # voted and whether voting is open: kept per budget, language and those three.
+        content = cached_fragment(
+            f"budget-page:{budget.id}:{signed_in}:{voted}:{voting_open}", render
+        )
     return render_template(
-        "budgets/show.html",
-        budget=budget,
-        projects=projects or [],
-        project_list=rendered_html(project_list["html"]),
-        rules=ballot_rules.describe(budget),
-        voting_open=is_allowed(budget.consultation, "vote"),
-        blocker=services.voting_blocker(current_user, budget)
-        if current_user.is_authenticated
-        else None,
-        voted=voted,
-        counts=counts,
-        frozen=services.rules_frozen(budget),
-        results_visible=results.results_visible(budget, current_user),
-        # Only planners' tools post a form from here. A visitor's page still makes it: that
-        # puts the CSRF token in the visitor's session, as it always has.
-        form=EmptyForm() if planner or not current_user.is_authenticated else None,
+        "budgets/show.html", budget=budget, content=rendered_html(content["html"])
     )
 
 
