@@ -509,11 +509,42 @@ def _support_insert(dialect: str):
     )
 
 
+def _support_values(user: User, idea: Idea) -> dict[str, Any]:
+    return {"the_idea": idea.id, "the_person": user.id, "the_consultation": idea.consultation_id}
+
+
 def _insert_support(user: User, idea: Idea) -> bool:
     """True when a row was added (see :func:`_support_insert`)."""
     statement = _support_insert(db.session.get_bind().dialect.name)
-    values = {"the_idea": idea.id, "the_person": user.id, "the_consultation": idea.consultation_id}
-    return db.session.execute(statement, values).first() is not None
+    return db.session.execute(statement, _support_values(user, idea)).first() is not None
+
+
+@functools.cache
+def _support_and_count(threshold: bool):
+    """PostgreSQL, without a per-person limit: the INSERT of :func:`_support_insert` and the
+    counter's UPDATE of :func:`_count_update` in ONE statement (the INSERT as a data-modifying
+    WITH): no row comes back when the person already supported the idea, else the new count,
+    "qualified" and the person's supports in the consultation *before* this one (the parts of
+    one statement see the same snapshot). Built once per variant."""
+    added = _support_insert("postgresql").cte("added")
+    count = _IDEAS.c.support_count + 1
+    qualified = (
+        case((count >= bindparam("the_threshold"), True), else_=False)
+        if threshold
+        else _IDEAS.c.is_qualified
+    )
+    own = select(func.count(_SUPPORTS.c.id)).where(
+        _SUPPORTS.c.consultation_id == bindparam("the_consultation"),
+        _SUPPORTS.c.user_id == bindparam("the_person"),
+    )
+    return (
+        update(_IDEAS)
+        .add_cte(added)
+        .where(_IDEAS.c.id == bindparam("the_idea"), select(added.c.id).exists())
+        # (the time given: an UPDATE's defaults are not evaluated under an INSERT's WITH)
+        .values(support_count=count, is_qualified=qualified, updated_at=bindparam("the_time"))
+        .returning(_IDEAS.c.support_count, _IDEAS.c.is_qualified, own.scalar_subquery())
+    )
 
 
 @functools.cache
@@ -600,6 +631,18 @@ def add_support(user: User, idea: Idea) -> SupportState:
                     )
                 )
             )
+    if used is None and db.session.get_bind().dialect.name == "postgresql":
+        values = {**_support_values(user, idea), "the_time": utcnow()}
+        if consultation.support_threshold:
+            values["the_threshold"] = consultation.support_threshold
+        row = db.session.execute(
+            _support_and_count(bool(consultation.support_threshold)), values
+        ).first()
+        if row is None:  # nothing inserted: the UNIQUE constraint decided
+            raise Conflict(str(_l("You already support this idea.")))
+        set_committed_value(idea, "support_count", row[0])
+        set_committed_value(idea, "is_qualified", row[1])
+        return _state(user, idea, True, row[2] + 1)  # counted before this statement's row
     if not _insert_support(user, idea):
         raise Conflict(str(_l("You already support this idea.")))
     if used is None:
