@@ -183,9 +183,10 @@ def ballot_put(budget_id: int):
     items = _items_from_body(budget)
     user = current_user._get_current_object()
     services.save_draft(user, budget, items)
+    # the answer before the commit, which would make the budget and projects be read again
+    answer = _tally_json(budget, items, services.evaluate(budget, items, complete=True))
     db.session.commit()
-    tally = services.evaluate(budget, items, complete=True)
-    return jsonify({"draft": _tally_json(budget, items, tally)})
+    return jsonify({"draft": answer})
 
 
 document(

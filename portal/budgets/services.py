@@ -626,18 +626,6 @@ _CHOICES = BallotChoice.__table__
 _DRAFTS = BallotDraft.__table__
 
 
-def _draft(user: User, budget: Budget) -> BallotDraft | None:
-    return db.session.scalar(_draft_statement(), {"budget_id": budget.id, "voter_id": user.id})
-
-
-@functools.cache
-def _draft_statement() -> Select:
-    return select(BallotDraft).where(
-        BallotDraft.budget_id == bindparam("budget_id"),
-        BallotDraft.voter_id == bindparam("voter_id"),
-    )
-
-
 @functools.cache
 def _ballot_statement() -> Select:
     """A person's ballot in a budget with its choices and their projects, in one statement;
@@ -686,9 +674,7 @@ def _own_rows_statement() -> Select:
     return select(items.scalar_subquery().label("items"), ballot.scalar_subquery().label("id"))
 
 
-def _draft_items(budget: Budget, stored: list[Any]) -> list[Item]:
-    # Only the draft's projects: loading all of a budget's hundreds cost more than the page.
-    projects = _projects_among(budget, {project_id for project_id, _ in stored})
+def _draft_items(stored: list[Any], projects: dict[int, Project]) -> list[Item]:
     items = []
     for project_id, points in stored:
         project = projects.get(project_id)
@@ -704,23 +690,39 @@ def basket_and_ballot(user: User, budget: Budget) -> tuple[list[Item], Ballot | 
     stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
     ballot = submitted_ballot(user, budget) if ballot_id is not None else None
     if stored is not None:
-        return _draft_items(budget, stored), ballot
+        return _draft_items(stored, _draft_projects(budget, stored)), ballot
     if ballot is not None:
         return [Item(c.project, c.points) for c in ballot.choices], ballot
     return [], None
 
 
+def _draft_projects(budget: Budget, stored: list[Any], also: set[int] = frozenset()) -> dict:
+    # Only the draft's projects: loading all of a budget's hundreds cost more than the page.
+    return _projects_among(budget, {project_id for project_id, _ in stored} | also)
+
+
+def _basket(user: User, budget: Budget, also: int | None = None) -> tuple[list[Item], Any]:
+    """The person's current basket (see :func:`basket`), and the budget's project ``also``
+    (None: there is no such project), read with the basket's projects."""
+    params = {"budget_id": budget.id, "voter_id": user.id}
+    stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
+    wanted = set() if also is None else {also}
+    if stored is not None:
+        projects = _draft_projects(budget, stored, wanted)
+        items = _draft_items(stored, projects)
+    else:
+        ballot = submitted_ballot(user, budget) if ballot_id is not None else None
+        items = [Item(c.project, c.points) for c in ballot.choices] if ballot is not None else []
+        projects = {item.project.id: item.project for item in items}
+        if wanted - projects.keys():
+            projects.update(_projects_among(budget, wanted))
+    return items, None if also is None else projects.get(also)
+
+
 def basket(user: User, budget: Budget) -> list[Item]:
     """The person's current basket: the draft, else (when ballots may be replaced) the
     submitted ballot, else empty."""
-    params = {"budget_id": budget.id, "voter_id": user.id}
-    stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
-    if stored is not None:
-        return _draft_items(budget, stored)
-    ballot = submitted_ballot(user, budget) if ballot_id is not None else None
-    if ballot is not None:
-        return [Item(c.project, c.points) for c in ballot.choices]
-    return []
+    return _basket(user, budget)[0]
 
 
 def evaluate(budget: Budget, items: list[Item], *, complete: bool = True) -> Tally:
@@ -826,29 +828,38 @@ def save_draft(user: User, budget: Budget, items: list[Item]) -> Tally:
     if not budget.allow_replace and has_voted(user, budget):
         raise AlreadyVoted()
     stored = [[item.project.id, item.points] for item in items]
-    draft = _draft(user, budget)
-    if draft is None:
+    params = {"of_budget": budget.id, "of_voter": user.id, "new_items": stored, "now": utcnow()}
+    if db.session.execute(_update_draft_statement(), params).rowcount == 0:
         draft = BallotDraft(budget_id=budget.id, voter_id=user.id, items=stored)
         try:
             with db.session.begin_nested():
                 db.session.add(draft)
                 db.session.flush()
         except IntegrityError:
-            draft = _draft(user, budget)
-            if draft is None:
+            # another request of the person's made it meanwhile: this basket is the latest
+            if db.session.execute(_update_draft_statement(), params).rowcount == 0:
                 raise
-    draft.items = stored
-    draft.updated_at = utcnow()
-    db.session.flush()
     return tally
+
+
+@functools.cache
+def _update_draft_statement() -> Any:
+    """The person's draft in a budget given new items (a Core UPDATE: no draft to load)."""
+    return (
+        update(_DRAFTS)
+        .where(
+            _DRAFTS.c.budget_id == bindparam("of_budget"),
+            _DRAFTS.c.voter_id == bindparam("of_voter"),
+        )
+        .values(items=bindparam("new_items"), updated_at=bindparam("now"))
+    )
 
 
 def change_basket(
     user: User, budget: Budget, action: str, project_id: int, points: int | None = None
 ) -> Tally:
     """One step of the no-JavaScript ballot: add, remove, up, down or points."""
-    items = basket(user, budget)
-    project = _projects_among(budget, {project_id}).get(project_id)
+    items, project = _basket(user, budget, also=project_id)
     if project is None or not project.is_visible:
         raise NotFound(str(_l("There is no project at this address.")))
     index = next((i for i, item in enumerate(items) if item.project.id == project_id), None)

@@ -308,7 +308,8 @@ def ballot_change(budget_id: int):
                 raise
     else:
         flash(_("Please choose a project."), "error")
-    return redirect(url_for("budgets.ballot", budget_id=budget.id) + anchor, 303)
+    # budget_id, not budget.id: after the commit that would read the budget again
+    return redirect(url_for("budgets.ballot", budget_id=budget_id) + anchor, 303)
 
 
 @bp.route("/<int:budget_id>/ballot/checkout", methods=["POST"])
@@ -329,7 +330,7 @@ def checkout(budget_id: int):
             raise
         return _ballot_page(budget, error), error.status
     flash(_("Your ballot was submitted. Keep your receipt."), "success")
-    return redirect(url_for("budgets.receipt", budget_id=budget.id), 303)
+    return redirect(url_for("budgets.receipt", budget_id=budget_id), 303)  # no reload
 
 
 @bp.route("/<int:budget_id>/receipt")

@@ -72,3 +72,35 @@ def test_a_voter_with_a_draft_or_a_ballot(app, client, kept):
     assert "You have voted; your ballot is final." in page and "Project number 1" in page
     show = client.get(f"/budgets/{budget_id}").get_data(as_text=True)
     assert "You have voted in this budget." in show and "Fill your ballot" not in show
+
+
+def test_a_click_on_the_ballot_reads_the_basket_and_the_project_together(app, client, kept):
+    with app.app_context():
+        budget = make_budget()
+        budget_id, ids = budget.id, project_ids(budget)
+        make_user("clicking@example.org")
+    client.login("clicking@example.org")
+    url = f"/budgets/{budget_id}/ballot"
+    assert client.form(url, {"action": "add", "project_id": str(ids[0])}).status_code == 303
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if BUDGET_TABLES.search(statement):
+            statements.append(" ".join(statement.split())[:120])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = client.form(url, {"action": "add", "project_id": str(ids[4])})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 303
+    # the draft and ballot id, the draft's and the clicked projects, whether the person voted
+    # (after locking them), the draft's UPDATE
+    assert len(statements) == 4, "\n".join(statements)
+    page = client.get(url).get_data(as_text=True)
+    assert "Spent: €50,000.00 of €100,000.00" in page
+    removed = client.form(url, {"action": "remove", "project_id": str(ids[0])})
+    assert removed.status_code == 303
+    assert "Spent: €10,000.00 of €100,000.00" in client.get(url).get_data(as_text=True)
