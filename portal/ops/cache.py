@@ -553,6 +553,9 @@ PRIVATE_USER_COLUMNS = frozenset(
     {"last_login_at", "updated_at", "session_token", "password_hash", "email_confirmed_at"}
 )
 _TARGET = re.compile(r'^\s*(?:insert\s+into|update|delete\s+from)\s+"?(\w+)"?', re.IGNORECASE)
+_WITH_TARGETS = re.compile(
+    r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+"?(\w+)"?', re.IGNORECASE
+)
 _SET_CLAUSE = re.compile(r"\bset\s+(.*?)\s+where\b", re.IGNORECASE | re.DOTALL)
 _ASSIGNED = re.compile(r'"?(\w+)"?\s*=')
 
@@ -564,6 +567,12 @@ def _is_write(statement: str) -> bool:
 
 def _changes_public_pages(statement: str) -> bool:
     """Whether this statement may change what a cached page shows (when unsure: yes)."""
+    if statement.lstrip()[:4].lower() == "with":
+        # A WITH may write (``WITH added AS (INSERT ...) UPDATE ...``): judged by the tables
+        # it writes; one that only reads changes nothing. Words such as ``DO UPDATE SET`` or
+        # ``FOR UPDATE OF`` read as a table that is not private: unsure, so yes.
+        targets = [name.lower() for name in _WITH_TARGETS.findall(statement)]
+        return any(name not in PRIVATE_TABLES for name in targets)
     if not _is_write(statement):
         return False
     target = _TARGET.match(statement)

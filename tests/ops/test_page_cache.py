@@ -256,6 +256,19 @@ def test_a_failed_bump_stops_caching_until_it_succeeds(app, client, cache_on):
         ("INSERT INTO notifications (user_id) VALUES (?) RETURNING id", False),
         ("TRUNCATE ideas", True),
         ("SELECT * FROM ideas", False),
+        # A support on PostgreSQL: the INSERT is a WITH of the counter's UPDATE.
+        (
+            "WITH added AS (INSERT INTO supports (user_id, idea_id) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING supports.id) UPDATE ideas SET "
+            "support_count=(ideas.support_count + 1) WHERE ideas.id = ? RETURNING 1",
+            True,
+        ),
+        ("WITH gone AS (DELETE FROM ballot_drafts WHERE id = ? RETURNING 1) SELECT 1", False),
+        ("WITH recent AS (SELECT id FROM ideas) SELECT count(*) FROM recent", False),
+        (
+            "with t as (select 1) insert into ballots (id) select 1 on conflict do update set x=1",
+            True,
+        ),
     ],
 )
 def test_only_writes_that_a_cached_page_shows_change_the_generation(statement, public):
@@ -298,3 +311,22 @@ def test_remembered_values_follow_the_generation(app, cache_on):
         assert remembered("answer", compute) == 1  # served from the cache
         cache_on.bump()
         assert remembered("answer", compute) == 2  # a public write: computed again
+
+
+def test_a_support_makes_the_cached_idea_page_fresh(app, client, cache_on):
+    """On PostgreSQL a support is one WITH statement (INSERT inside, UPDATE outside): it
+    must count as a public write like the two statements SQLite runs."""
+    from tests.ideas.factories import make_consultation, make_idea
+
+    with app.app_context():
+        idea_id = make_idea(make_consultation()).id
+        make_user("supporter@example.org")
+    visitor = app.test_client()
+    visitor.get(f"/ideas/{idea_id}")
+    assert visitor.get(f"/ideas/{idea_id}").headers["X-Page-Cache"] == "hit"
+    client.login("supporter@example.org")
+    answer = client.post(
+        f"/api/v1/ideas/{idea_id}/support", headers={"X-CSRFToken": client.csrf_token()}
+    )
+    assert answer.status_code == 201 and answer.get_json()["support_count"] == 1
+    assert visitor.get(f"/ideas/{idea_id}").headers["X-Page-Cache"] == "miss"
