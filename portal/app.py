@@ -16,7 +16,7 @@ from portal.config import ROOT, load_config
 from portal.core import errors, security
 from portal.core.html import render_markdown
 from portal.core.i18n import LANGUAGE_NAMES, select_locale
-from portal.core.navigation import nav_items
+from portal.core.navigation import nav_items, site_header
 from portal.core.permissions import has_role
 from portal.extensions import babel, csrf, db, limiter, login_manager
 from portal.ops.connections import ping_idle_connections, reads_without_transaction
@@ -103,6 +103,7 @@ def _template_helpers(app: Flask) -> None:
         has_role=lambda role: has_role(current_user, role),
         current_locale=lambda: str(select_locale()),
         nav_items=nav_items,
+        site_header=site_header,
     )
 
 
