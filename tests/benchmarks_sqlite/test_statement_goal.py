@@ -7,6 +7,9 @@ from benchmarks import run_all
 from benchmarks.load import Minter, Result, voter_tokens
 from portal.ops.seed import seed_large
 
+# What markdown() needs to know about a run.
+RUN = dict(stamp="t", cores=2, workers=1, threads=1, connections=1, duration=1, data={})
+
 
 def quiet(_line: str) -> None:
     """seed_large's echo, silenced."""
@@ -33,15 +36,7 @@ def test_report_judges_statement_and_p99_goals():
     support.ratio = 0.5
     text = run_all.markdown(
         [listed, support],
-        {
-            "stamp": "t",
-            "cores": 2,
-            "workers": 1,
-            "threads": 1,
-            "connections": 1,
-            "duration": 1,
-            "data": {},
-        },
+        RUN,
         None,
     )
     assert "≤ 6 SQL statements: NOT met" in text
@@ -61,15 +56,7 @@ def test_cpu_cost_is_compared_with_the_baseline():
     assert "cpu_ratio" not in unmetered.extra
     text = run_all.markdown(
         [select20, listed],
-        {
-            "stamp": "t",
-            "cores": 2,
-            "workers": 1,
-            "threads": 1,
-            "connections": 1,
-            "duration": 1,
-            "data": {},
-        },
+        RUN,
         None,
     )
     assert "30% of select20 (by CPU cost: 40%)" in text

@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
 
-from portal.extensions import db
 from tests.budgets.factories import make_budget, project_ids
+from tests.conftest import count_queries
 from tests.factories import make_user
 
 BUDGET_TABLES = re.compile(r"\b(budgets|budget_projects|ballots|ballot_choices|ballot_drafts)\b")
@@ -23,20 +22,15 @@ def kept(app, fragments):
     app.extensions["portal_page_cache"].objects.clear()
 
 
-def _budget_statements(app, client, path: str) -> list[str]:
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
+def _budget_statements(app, send) -> tuple[list[str], object]:
+    """The statements on budget tables while ``send()`` runs, shortened, and its answer."""
+    with app.app_context(), count_queries() as seen:
+        answer = send()
+    return [" ".join(s.split())[:120] for s in seen if BUDGET_TABLES.search(s)], answer
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if BUDGET_TABLES.search(statement):
-            statements.append(" ".join(statement.split())[:120])
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        answer = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def _page_statements(app, client, path: str) -> list[str]:
+    statements, answer = _budget_statements(app, lambda: client.get(path))
     assert answer.status_code == 200
     return statements
 
@@ -48,7 +42,7 @@ def test_a_fresh_voter_s_pages(app, client, kept):
     client.login("fresh-pages@example.org")
     for path in (f"/budgets/{budget_id}", f"/budgets/{budget_id}/ballot"):
         client.get(path)  # the budget kept, the lists cached
-        statements = _budget_statements(app, client, path)
+        statements = _page_statements(app, client, path)
         assert len(statements) == 1, "\n".join(statements)
         assert "FROM budgets" not in statements[0]
 
@@ -63,11 +57,11 @@ def test_a_voter_with_a_draft_or_a_ballot(app, client, kept):
     client.form(ballot, {"action": "add", "project_id": str(ids[0])})
     client.get(ballot)
     # the draft and ballot id, the draft's projects
-    assert len(_budget_statements(app, client, ballot)) == 2
+    assert len(_page_statements(app, client, ballot)) == 2
     client.form(f"/budgets/{budget_id}/ballot/checkout")
     client.get(ballot)
     # the draft (none) and ballot id, the ballot with its choices and their projects
-    assert len(_budget_statements(app, client, ballot)) == 2
+    assert len(_page_statements(app, client, ballot)) == 2
     page = client.get(ballot).get_data(as_text=True)
     assert "You have voted; your ballot is final." in page and "Project number 1" in page
     show = client.get(f"/budgets/{budget_id}").get_data(as_text=True)
@@ -82,19 +76,9 @@ def test_a_click_on_the_ballot_reads_the_basket_and_the_project_together(app, cl
     client.login("clicking@example.org")
     url = f"/budgets/{budget_id}/ballot"
     assert client.form(url, {"action": "add", "project_id": str(ids[0])}).status_code == 303
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if BUDGET_TABLES.search(statement):
-            statements.append(" ".join(statement.split())[:120])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        answer = client.form(url, {"action": "add", "project_id": str(ids[4])})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements, answer = _budget_statements(
+        app, lambda: client.form(url, {"action": "add", "project_id": str(ids[4])})
+    )
     assert answer.status_code == 303
     # the draft and ballot id, the draft's and the clicked projects, whether the person voted
     # (after locking them), the draft's UPDATE

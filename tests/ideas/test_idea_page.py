@@ -4,29 +4,19 @@ used in one statement, and shows the same as when each was read on its own."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from portal.extensions import db
 from portal.ideas import services
+from tests.conftest import count_queries
 from tests.factories import make_user
 from tests.ideas.factories import make_consultation, make_idea
 
 
 def _statements(app, client, url: str) -> tuple[list[str], str]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with app.app_context(), count_queries() as seen:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
-    return seen, response.get_data(as_text=True)
+    return [" ".join(statement.split()) for statement in seen], response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("limit", [None, 3])
