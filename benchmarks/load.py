@@ -191,7 +191,6 @@ def run_wrk(
         {
             "WRK_REQUESTS": path,
             "WRK_THREADS": str(threads),
-            "WRK_CONNECTIONS": str(connections),
             "WRK_RATE": str(rate),
             "WRK_RECEIPTS": receipts_file,
         }
@@ -233,12 +232,14 @@ def run_wrk(
 
 
 def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of one process (0 when it is gone)."""
+    """User + system CPU seconds of one process and of its children that have ended (a
+    gunicorn worker recycled, a PostgreSQL backend closed: their time moves to the parent
+    when it reaps them). 0 when the process is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(tick) for tick in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _pids_named(*names: str) -> list[int]:
@@ -274,9 +275,10 @@ class CpuMeter:
 
     def per_request_ms(self, requests: int) -> dict[str, float]:
         end = self._read()
+        # Totals, not per process: a process that ended during the run left its time with
+        # its parent, which is counted at both ends.
         spent = {
-            part: sum(seconds - self.start[part].get(pid, 0.0) for pid, seconds in now.items())
-            for part, now in end.items()
+            part: sum(now.values()) - sum(self.start[part].values()) for part, now in end.items()
         }
         spent["total"] = sum(spent.values())
         served = max(requests, 1)

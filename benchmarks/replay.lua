@@ -5,9 +5,11 @@
 --               Each thread takes every Nth line (N = number of threads), so with as many
 --               lines as requests no line (no voter, no idea) is sent twice.
 -- WRK_THREADS   the -t value (wrk does not tell the script)
--- WRK_RATE      optional: requests per second to aim at in all (each connection waits
---               connections/rate seconds between its requests); 0 or unset: as fast as possible
--- WRK_CONNECTIONS  the -c value (for WRK_RATE)
+-- WRK_RATE      optional: requests per second to aim at in all: each thread sends its
+--               requests on a fixed schedule (one every threads/rate seconds), whatever the
+--               answers' latency; a thread that fell behind (every connection busy) catches
+--               up as fast as its connections allow, with at most one second of backlog.
+--               0 or unset: as fast as possible
 -- WRK_RECEIPTS  optional: file to which receipt codes of 201 answers are written
 --
 -- The last line printed is "WRKJSON {...}" with requests, statuses, latency percentiles (ms).
@@ -68,18 +70,35 @@ function init(args)
       n = n + 1
    end
    local rate = tonumber(os.getenv("WRK_RATE") or "0")
-   local connections = tonumber(os.getenv("WRK_CONNECTIONS") or "1")
    if rate > 0 then
-      pause = math.floor(connections * 1000 / rate)
-   else
-      pause = 0
+      -- this thread's share of the rate; a fixed wait between answers instead would make the
+      -- rate reached depend on the server's latency (connections / (wait + latency))
+      slot = tonumber(os.getenv("WRK_THREADS") or "1") * 1000 / rate
    end
 end
 
 -- Only defined when pacing is asked for: wrk decides at load time whether to call delay().
 if tonumber(os.getenv("WRK_RATE") or "0") > 0 then
+   local ffi = require("ffi")
+   ffi.cdef[[
+      typedef struct { long tv_sec; long tv_nsec; } replay_timespec;
+      int clock_gettime(int clock_id, replay_timespec *tp);
+   ]]
+   local now = ffi.new("replay_timespec")
+   local CLOCK_MONOTONIC = 1
+
+   local function now_ms()
+      ffi.C.clock_gettime(CLOCK_MONOTONIC, now)
+      return tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
+   end
+
    function delay()
-      return pause
+      local t = now_ms()
+      if not due or due < t - 1000 then due = t end  -- at most one second of backlog
+      local wait = due - t
+      due = due + slot
+      if wait > 0 then return math.floor(wait) end
+      return 0
    end
 end
 

@@ -77,3 +77,19 @@ def test_the_cpu_meter_counts_the_server_processes():
     spent = meter.per_request_ms(10)
     assert spent["app"] >= 25  # 300 ms over 10 requests, at the clock tick's resolution
     assert spent["total"] >= spent["app"]
+
+
+def test_the_cpu_meter_keeps_the_time_of_workers_that_ended():
+    """A recycled worker's CPU is not lost: its parent (the server) has it once reaped."""
+    import os
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from benchmarks.load import CpuMeter
+
+    me = SimpleNamespace(process=SimpleNamespace(pid=os.getpid()), worker_pids=lambda: [])
+    meter = CpuMeter(me)
+    burn = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)  # started, busy, ended, reaped
+    assert meter.per_request_ms(1)["app"] >= 350
