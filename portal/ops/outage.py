@@ -1,8 +1,9 @@
 """Degrade clearly when a backing service is away.
 
 - The database: an ``OperationalError`` / ``DisconnectionError`` / pool time-out becomes a 503
-  page (or JSON under /api/) with ``Retry-After``; the pool's pre-ping reconnects by itself
-  once PostgreSQL is back, so the site recovers without a restart. A full disk (PostgreSQL's
+  page (or JSON under /api/) with ``Retry-After``; a failed connection empties the pool and
+  idle ones are checked before use (:mod:`portal.ops.connections`), so the site reconnects
+  by itself once PostgreSQL is back, without a restart. A full disk (PostgreSQL's
   ``disk_full``, SQLite's "database or disk is full") is a 503 too, with its own message: the
   transaction was rolled back, so nothing was half-saved, and reading goes on meanwhile.
 - Redis: the rate limiter falls back to per-process memory (and never turns a Redis error
