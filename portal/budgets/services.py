@@ -686,14 +686,8 @@ def _draft_items(stored: list[Any], projects: dict[int, Project]) -> list[Item]:
 def basket_and_ballot(user: User, budget: Budget) -> tuple[list[Item], Ballot | None]:
     """The person's current basket (see :func:`basket`) and counted ballot (or None): one
     statement for a person who has neither, as most have on closing day."""
-    params = {"budget_id": budget.id, "voter_id": user.id}
-    stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
-    ballot = submitted_ballot(user, budget) if ballot_id is not None else None
-    if stored is not None:
-        return _draft_items(stored, _draft_projects(budget, stored)), ballot
-    if ballot is not None:
-        return [Item(c.project, c.points) for c in ballot.choices], ballot
-    return [], None
+    items, ballot, _ = _own_basket(user, budget, with_ballot=True)
+    return items, ballot
 
 
 def _draft_projects(budget: Budget, stored: list[Any], also: set[int] = frozenset()) -> dict:
@@ -704,19 +698,30 @@ def _draft_projects(budget: Budget, stored: list[Any], also: set[int] = frozense
 def _basket(user: User, budget: Budget, also: int | None = None) -> tuple[list[Item], Any]:
     """The person's current basket (see :func:`basket`), and the budget's project ``also``
     (None: there is no such project), read with the basket's projects."""
+    items, _, project = _own_basket(user, budget, also)
+    return items, project
+
+
+def _own_basket(
+    user: User, budget: Budget, also: int | None = None, with_ballot: bool = False
+) -> tuple[list[Item], Ballot | None, Any]:
+    """The basket, the counted ballot (read when it fills the basket, or ``with_ballot``;
+    else None) and the project ``also`` read with the basket's projects."""
     params = {"budget_id": budget.id, "voter_id": user.id}
     stored, ballot_id = db.session.execute(_own_rows_statement(), params).one()
+    ballot = None
+    if ballot_id is not None and (with_ballot or stored is None):
+        ballot = submitted_ballot(user, budget)
     wanted = set() if also is None else {also}
     if stored is not None:
         projects = _draft_projects(budget, stored, wanted)
         items = _draft_items(stored, projects)
     else:
-        ballot = submitted_ballot(user, budget) if ballot_id is not None else None
         items = [Item(c.project, c.points) for c in ballot.choices] if ballot is not None else []
         projects = {item.project.id: item.project for item in items}
         if wanted - projects.keys():
             projects.update(_projects_among(budget, wanted))
-    return items, None if also is None else projects.get(also)
+    return items, ballot, None if also is None else projects.get(also)
 
 
 def basket(user: User, budget: Budget) -> list[Item]:
